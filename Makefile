@@ -1,0 +1,50 @@
+# Mosaic: `make dev` runs everything on embedded defaults; `make test` runs the whole suite.
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+
+.PHONY: dev test lint typecheck pytest deps peers redis lock bench clean
+
+$(VENV_STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(VENV_STAMP)
+
+deps: $(VENV_STAMP)
+
+# Regenerate requirements.lock after changing dependencies in pyproject.toml.
+lock:
+	uv pip compile pyproject.toml --group dev -o requirements.lock -q --no-header
+
+# redis-server for the test fixtures (Debian's package).
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+# npm reference peers (dev-only oracles) used by tests.
+peers:
+	@if [ -f tests/peers/package.json ]; then \
+		if [ ! -d tests/peers/node_modules ] || [ tests/peers/package-lock.json -nt tests/peers/node_modules/.package-lock.json ]; then \
+			npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error; fi; fi
+
+dev: deps
+	.venv/bin/mosaic dev
+
+lint: deps
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: deps
+	.venv/bin/mypy
+
+pytest: deps redis peers
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: deps
+	bash bench/run.sh
+
+clean:
+	rm -rf .venv .data .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+import sys
+
+from mosaic.cli import main
+
+sys.exit(main())

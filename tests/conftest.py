@@ -1,0 +1,30 @@
+"""Session-wide real servers: one throwaway PostgreSQL and one Redis per test process."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+
+from tests.utils.servers import PostgresServer, RedisServer, postgres_server, redis_server
+
+_database_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[RedisServer]:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A fresh, empty PostgreSQL database for one test (asyncpg URL)."""
+    return postgres.create_database(f"test_{next(_database_names)}")
