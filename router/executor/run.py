@@ -1,0 +1,185 @@
+"""Interpret a QueryPlan: send fetches, merge results at paths, collect client-path errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from router.executor.client import SubgraphClients, SubgraphFailure
+from router.executor.merge import Path, dedup_key, deep_merge, objects_at, representation
+from router.planner.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+
+
+@dataclass
+class Execution:
+    """The mutable state of one request's execution."""
+
+    variables: Mapping[str, Any]
+    headers: tuple[tuple[str, str], ...]
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Executor:
+    def __init__(
+        self,
+        clients: SubgraphClients,
+        possible: Mapping[str, frozenset[str]],
+        abstract: frozenset[str],
+        include_subgraph_errors: bool = True,
+    ) -> None:
+        self.clients = clients
+        self.possible = possible
+        self.abstract = abstract
+        self.include_subgraph_errors = include_subgraph_errors
+
+    async def execute(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> Execution:
+        state = Execution(variables, headers)
+        if plan.node is not None:
+            await self.run(plan.node, state, ())
+        return state
+
+    async def run(self, node: PlanNode, state: Execution, path: tuple[str, ...]) -> None:
+        if isinstance(node, FetchNode):
+            if node.requires is None:
+                await self.root_fetch(node, state)
+            else:
+                await self.entity_fetch(node, state, path)
+        elif isinstance(node, FlattenNode):
+            await self.run(node.node, state, node.path)
+        elif isinstance(node, SequenceNode):
+            for child in node.nodes:
+                await self.run(child, state, path)
+        elif isinstance(node, ParallelNode):
+            await asyncio.gather(*(self.run(child, state, path) for child in node.nodes))
+        elif isinstance(node, ConditionNode):
+            value = bool(state.variables.get(node.condition.variable))
+            if value == node.condition.include:
+                await self.run(node.node, state, path)
+
+    def _body(self, node: FetchNode, state: Execution, extra: dict[str, Any] | None) -> bytes:
+        variables = {k: state.variables[k] for k in node.variable_usages if k in state.variables}
+        if extra:
+            variables.update(extra)
+        payload: dict[str, Any] = {"query": node.operation, "variables": variables}
+        if node.operation_name:
+            payload["operationName"] = node.operation_name
+        return orjson.dumps(payload)
+
+    async def _send(self, node: FetchNode, state: Execution, body: bytes) -> dict[str, Any] | None:
+        try:
+            return await self.clients.post(node.service, body, state.headers)
+        except SubgraphFailure as failure:
+            state.errors.append(
+                {
+                    "message": failure.message,
+                    "extensions": {"code": failure.code, "service": node.service},
+                }
+            )
+            return None
+
+    async def root_fetch(self, node: FetchNode, state: Execution) -> None:
+        response = await self._send(node, state, self._body(node, state, None))
+        if response is None:
+            return
+        data = response.get("data")
+        for error in response.get("errors") or ():
+            self._add_error(state, node, error, ((),), None)
+        if isinstance(data, dict):
+            deep_merge(state.data, data, self.abstract)
+
+    async def entity_fetch(self, node: FetchNode, state: Execution, path: tuple[str, ...]) -> None:
+        assert node.requires is not None
+        reps: list[dict[str, Any]] = []
+        targets: list[list[tuple[dict[str, Any], Path]]] = []
+        index: dict[bytes, int] = {}
+        for obj, at in objects_at(state.data, path):
+            rep = representation(obj, node.requires, self.possible)
+            if rep is None:
+                continue
+            key = dedup_key(rep)
+            i = index.get(key)
+            if i is None:
+                index[key] = len(reps)
+                reps.append(rep)
+                targets.append([(obj, at)])
+            else:
+                targets[i].append((obj, at))
+        if not reps:
+            return
+        body = self._body(node, state, {"representations": reps})
+        response = await self._send(node, state, body)
+        if response is None:
+            return
+        data = response.get("data")
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        for error in response.get("errors") or ():
+            self._add_error(state, node, error, None, targets)
+        if not isinstance(entities, list):
+            if not response.get("errors"):
+                state.errors.append(
+                    {
+                        "message": f"Subgraph '{node.service}' returned no _entities.",
+                        "extensions": {"code": "INVALID_GRAPHQL", "service": node.service},
+                    }
+                )
+            return
+        for i, entity in enumerate(entities[: len(targets)]):
+            if not isinstance(entity, dict):
+                continue
+            for obj, _ in targets[i]:
+                deep_merge(obj, entity, self.abstract)
+
+    def _add_error(
+        self,
+        state: Execution,
+        node: FetchNode,
+        error: Any,
+        prefixes: tuple[Path, ...] | None,
+        targets: list[list[tuple[dict[str, Any], Path]]] | None,
+    ) -> None:
+        if not isinstance(error, dict):
+            error = {"message": str(error)}
+        message = error.get("message")
+        if not self.include_subgraph_errors:
+            message = "Subgraph errors redacted"
+        out: dict[str, Any] = {"message": message if isinstance(message, str) else "Subgraph error"}
+        extensions = error.get("extensions")
+        ext = dict(extensions) if isinstance(extensions, dict) else {}
+        ext.setdefault("service", node.service)
+        sub_path = error.get("path")
+        paths: list[list[Any]] = []
+        if isinstance(sub_path, list) and sub_path:
+            if targets is not None:
+                if (
+                    sub_path[0] == "_entities"
+                    and len(sub_path) > 1
+                    and isinstance(sub_path[1], int)
+                ):
+                    i = sub_path[1]
+                    if 0 <= i < len(targets):
+                        paths = [[*at, *sub_path[2:]] for _, at in targets[i]]
+            else:
+                paths = [list(sub_path)]
+        if paths:
+            for p in paths:
+                state.errors.append({**out, "path": p, "extensions": ext})
+        else:
+            state.errors.append({**out, "extensions": ext})

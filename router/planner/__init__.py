@@ -1,0 +1,33 @@
+"""Pure query planning: normalized operation + supergraph -> QueryPlan (no IO)."""
+
+from router.planner.build import build_plan
+from router.planner.operation import Operation, OperationError, normalize
+from router.planner.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    InputField,
+    InputFragment,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+from router.planner.route import PlanningError
+
+__all__ = [
+    "ConditionNode",
+    "FetchNode",
+    "FlattenNode",
+    "InputField",
+    "InputFragment",
+    "Operation",
+    "OperationError",
+    "ParallelNode",
+    "PlanNode",
+    "PlanningError",
+    "QueryPlan",
+    "SequenceNode",
+    "build_plan",
+    "normalize",
+]

@@ -1,0 +1,203 @@
+"""Fetch groups -> plan nodes: subgraph operations printed, groups ordered by dependencies."""
+
+from __future__ import annotations
+
+from graphql import print_ast
+
+from router.planner.groups import Group
+from router.planner.operation import Operation
+from router.planner.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+from router.planner.route import Router
+from router.planner.selection import FieldItem, SelectionSet
+from router.supergraph.model import Supergraph
+
+
+def build_plan(
+    supergraph: Supergraph, operation: Operation, labels: frozenset[str] = frozenset()
+) -> QueryPlan:
+    """Plan a normalized operation (pure; raises PlanningError when it cannot be planned)."""
+    router = Router(supergraph, operation, labels)
+    router.plan_root()
+    groups = [g for g in router.groups if _has_content(g)]
+    assembler = _Assembler(operation, groups)
+    blocks = sorted({g.block for g in groups})
+    nodes: list[PlanNode] = []
+    for block in blocks:
+        node = assembler.block(block)
+        if node is not None:
+            nodes.append(node)
+    return QueryPlan(_sequence(nodes), operation.kind)
+
+
+def _has_content(group: Group) -> bool:
+    if not group.entity:
+        return bool(group.selection)
+    return any(
+        isinstance(item.children, SelectionSet) and bool(item.children)
+        for item in group.selection.items.values()
+    )
+
+
+def _parallel(nodes: list[PlanNode]) -> PlanNode | None:
+    if not nodes:
+        return None
+    return nodes[0] if len(nodes) == 1 else ParallelNode(tuple(nodes))
+
+
+def _flat(node: PlanNode) -> tuple[PlanNode, ...]:
+    return node.nodes if isinstance(node, SequenceNode) else (node,)
+
+
+def _sequence(nodes: list[PlanNode]) -> PlanNode | None:
+    flat: list[PlanNode] = []
+    for node in nodes:
+        flat.extend(node.nodes if isinstance(node, SequenceNode) else (node,))
+    if not flat:
+        return None
+    return flat[0] if len(flat) == 1 else SequenceNode(tuple(flat))
+
+
+class _Assembler:
+    def __init__(self, operation: Operation, groups: list[Group]) -> None:
+        self.operation = operation
+        self.groups = groups
+        self.by_id = {g.id: g for g in groups}
+        known = set(self.by_id)
+        # Dependencies on groups that fetch nothing are dropped.
+        self.deps = {g.id: frozenset(d for d in g.deps if d in known and d != g.id) for g in groups}
+        self.processed: set[int] = set()
+        self.counter = 0
+
+    def block(self, block: int) -> PlanNode | None:
+        members = [g for g in self.groups if g.block == block]
+        ids = {g.id for g in members}
+        ready = [g for g in members if not (self.deps[g.id] & ids)]
+        outside = frozenset(d for g in members for d in self.deps[g.id] if d not in ids)
+        node, _ = self.assemble(ready, set(outside) | self.processed, members)
+        return node
+
+    def assemble(
+        self, ready: list[Group], done: set[int], members: list[Group]
+    ) -> tuple[PlanNode | None, set[int]]:
+        branches: list[PlanNode] = []
+        processed: set[int] = set()
+        for group in ready:
+            if group.id in self.processed:
+                continue
+            branch, proc = self.branch(group, done, members)
+            branches.append(branch)
+            processed |= proc
+        node = _parallel(branches)
+        done2 = done | processed
+        rest = [
+            g
+            for g in members
+            if g.id not in done2
+            and g.id not in self.processed
+            and self.deps[g.id] <= done2
+            and self.deps[g.id] & processed
+        ]
+        if rest:
+            later, proc2 = self.assemble(rest, done2, members)
+            node = _sequence([n for n in (node, later) if n is not None])
+            processed |= proc2
+        return node, processed
+
+    def branch(
+        self, group: Group, done: set[int], members: list[Group]
+    ) -> tuple[PlanNode, set[int]]:
+        self.processed.add(group.id)
+        own = self.fetch(group)
+        done1 = done | {group.id}
+        kids = [
+            g
+            for g in members
+            if group.id in self.deps[g.id]
+            and self.deps[g.id] <= done1
+            and g.id not in self.processed
+        ]
+        processed = {group.id}
+        node: PlanNode = own
+        if kids:
+            later, proc = self.assemble(kids, done1, members)
+            if later is not None:
+                node = SequenceNode((own, *_flat(later)))
+            processed |= proc
+        for cond in reversed(group.conditions or ()):
+            node = ConditionNode(cond, node)
+        return node, processed
+
+    def fetch(self, group: Group) -> PlanNode:
+        conditions = group.conditions or ()
+        if conditions:
+            _strip(group.selection, conditions, group.entity)
+        variables: set[str] = set()
+        group.selection.variables(variables)
+        definitions = [v for v in self.operation.variables if v.variable.name.value in variables]
+        usages = tuple(v.variable.name.value for v in definitions)
+        defs = [_compact(print_ast(v)) for v in definitions]
+        name = None
+        if self.operation.name:
+            name = f"{self.operation.name}__{group.subgraph}__{self.counter}"
+        self.counter += 1
+        kind = self.operation.kind if not group.entity else "query"
+        if group.entity:
+            defs.insert(0, "$representations:[_Any!]!")
+            body = (
+                "{_entities(representations:$representations)"
+                + group.selection.print_compact()
+                + "}"
+            )
+        else:
+            body = group.selection.print_compact()
+        head = kind + (f" {name}" if name else "") + (f"({','.join(defs)})" if defs else "")
+        operation = (head + body) if (name or defs or kind != "query") else body
+        requires = None
+        pretty_requires: tuple[str, ...] = ()
+        if group.entity:
+            frozen = [b.freeze() for b in group.inputs.values()]
+            requires = tuple(frozen)
+            lines = ["{"]
+            for builder in group.inputs.values():
+                lines.extend(builder.pretty(1))
+            lines.append("}")
+            pretty_requires = tuple(lines)
+        node = FetchNode(
+            service=group.subgraph,
+            operation=operation,
+            operation_name=name,
+            operation_kind=kind,
+            variable_usages=usages,
+            requires=requires,
+            pretty_requires=pretty_requires,
+            pretty_selection=tuple(group.selection.print_pretty(0)),
+            id=group.id,
+        )
+        if group.entity:
+            return FlattenNode(group.path, node)
+        return node
+
+
+def _compact(text: str) -> str:
+    return text.replace(": ", ":").replace(" = ", "=").replace(", ", ",")
+
+
+def _strip(selection: SelectionSet, conditions: tuple[object, ...], entity: bool) -> None:
+    """Conditions a Condition node already checks are removed from top-level fields."""
+    tops = (
+        [item.children for item in selection.items.values() if item.children is not None]
+        if entity
+        else [selection]
+    )
+    for top in tops:
+        for item in top.items.values():
+            if isinstance(item, FieldItem) and item.conditions:
+                item.conditions = tuple(c for c in item.conditions if c not in conditions)

@@ -1,0 +1,251 @@
+"""Normalize a client operation: named fragments inlined, literal @skip/@include evaluated,
+duplicate fields merged; variable conditions kept. The planner and the shaper both read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    get_named_type,
+)
+
+
+class OperationError(ValueError):
+    """The document has no single executable operation matching the request."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`@skip(if: $variable)` (include=False) or `@include(if: $variable)` (include=True)."""
+
+    variable: str
+    include: bool
+
+    def render(self) -> str:
+        return f"@{'include' if self.include else 'skip'}(if: ${self.variable})"
+
+
+@dataclass(frozen=True)
+class Field:
+    response_key: str
+    name: str
+    type_name: str  # the named type the field returns (supergraph)
+    arguments: tuple[ArgumentNode, ...]
+    conditions: tuple[Condition, ...]
+    selections: tuple[Selection, ...] | None
+    directives: tuple[DirectiveNode, ...] = ()  # other directives, forwarded to subgraphs
+
+
+@dataclass(frozen=True)
+class Fragment:
+    type_condition: str | None
+    conditions: tuple[Condition, ...]
+    selections: tuple[Selection, ...]
+
+
+Selection = Field | Fragment
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: str  # "query" | "mutation" | "subscription"
+    name: str | None
+    root_type: str
+    variables: tuple[VariableDefinitionNode, ...]
+    selections: tuple[Selection, ...]
+
+
+def select_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        for op in operations:
+            if op.name is not None and op.name.value == name:
+                return op
+        raise OperationError(f'Unknown operation named "{name}".')
+    if len(operations) != 1:
+        if not operations:
+            raise OperationError("The document contains no operation.")
+        raise OperationError("Must provide operation name if query contains multiple operations.")
+    return operations[0]
+
+
+def _conditions(
+    directives: tuple[DirectiveNode, ...] | list[DirectiveNode] | None,
+) -> tuple[Condition, ...] | None:
+    """Variable conditions of a selection, or None when a literal condition excludes it."""
+    found: list[Condition] = []
+    for d in directives or ():
+        name = d.name.value
+        if name not in ("skip", "include"):
+            continue
+        arg = next((a for a in d.arguments or () if a.name.value == "if"), None)
+        if arg is None:
+            continue
+        value = arg.value
+        include = name == "include"
+        if isinstance(value, BooleanValueNode):
+            if value.value != include:
+                return None
+        elif isinstance(value, VariableNode):
+            found.append(Condition(value.name.value, include))
+    return tuple(found)
+
+
+def _other_directives(
+    directives: tuple[DirectiveNode, ...] | list[DirectiveNode] | None,
+) -> tuple[DirectiveNode, ...]:
+    return tuple(d for d in directives or () if d.name.value not in ("skip", "include"))
+
+
+class _Normalizer:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.schema = schema
+        self.fragments = fragments
+
+    def selections(
+        self, node: SelectionSetNode, parent: str, seen: frozenset[str]
+    ) -> tuple[Selection, ...]:
+        out: list[Selection] = []
+        for sel in node.selections:
+            if isinstance(sel, FieldNode):
+                field = self.field(sel, parent, seen)
+                if field is not None:
+                    out.append(field)
+            elif isinstance(sel, InlineFragmentNode):
+                conds = _conditions(sel.directives)
+                if conds is None:
+                    continue
+                tc = sel.type_condition.name.value if sel.type_condition else None
+                inner = self.selections(sel.selection_set, tc or parent, seen)
+                out.append(Fragment(None if tc == parent else tc, conds, inner))
+            elif isinstance(sel, FragmentSpreadNode):
+                conds = _conditions(sel.directives)
+                name = sel.name.value
+                if conds is None or name in seen:
+                    continue
+                definition = self.fragments.get(name)
+                if definition is None:
+                    raise OperationError(f'Unknown fragment "{name}".')
+                tc = definition.type_condition.name.value
+                inner = self.selections(definition.selection_set, tc, seen | {name})
+                out.append(Fragment(None if tc == parent else tc, conds, inner))
+        return merge_selections(out)
+
+    def field(self, node: FieldNode, parent: str, seen: frozenset[str]) -> Field | None:
+        conds = _conditions(node.directives)
+        if conds is None:
+            return None
+        name = node.name.value
+        key = node.alias.value if node.alias else name
+        if name == "__typename":
+            type_name = "String"
+        elif name in ("__schema", "__type"):
+            type_name = "__Schema" if name == "__schema" else "__Type"
+        else:
+            parent_type = self.schema.get_type(parent)
+            fields = getattr(parent_type, "fields", None) or {}
+            if name not in fields:
+                raise OperationError(f'Cannot query field "{name}" on type "{parent}".')
+            type_name = get_named_type(fields[name].type).name
+        children = None
+        if node.selection_set is not None:
+            children = self.selections(node.selection_set, type_name, seen)
+        return Field(
+            key, name, type_name, tuple(node.arguments or ()), conds, children,
+            _other_directives(node.directives),
+        )  # fmt: skip
+
+
+def _same_field(a: Field, b: Field) -> bool:
+    from graphql import print_ast
+
+    return (
+        a.name == b.name
+        and a.conditions == b.conditions
+        and [print_ast(x) for x in a.arguments] == [print_ast(x) for x in b.arguments]
+        and [print_ast(x) for x in a.directives] == [print_ast(x) for x in b.directives]
+    )
+
+
+def merge_selections(items: list[Selection]) -> tuple[Selection, ...]:
+    """Merge fields with one response key (and same conditions) and identical fragments."""
+    out: list[Selection] = []
+    for item in items:
+        if isinstance(item, Field):
+            twin = next(
+                (o for o in out if isinstance(o, Field) and o.response_key == item.response_key
+                 and _same_field(o, item)),
+                None,
+            )  # fmt: skip
+            if twin is not None:
+                if twin.selections is not None and item.selections is not None:
+                    merged = merge_selections([*twin.selections, *item.selections])
+                    out[out.index(twin)] = Field(
+                        twin.response_key, twin.name, twin.type_name, twin.arguments,
+                        twin.conditions, merged, twin.directives,
+                    )  # fmt: skip
+                continue
+        else:
+            if item.type_condition is None and not item.conditions:
+                out.extend(item.selections)
+                continue
+            twin_f = next(
+                (o for o in out if isinstance(o, Fragment)
+                 and o.type_condition == item.type_condition and o.conditions == item.conditions),
+                None,
+            )  # fmt: skip
+            if twin_f is not None:
+                out[out.index(twin_f)] = Fragment(
+                    twin_f.type_condition,
+                    twin_f.conditions,
+                    merge_selections([*twin_f.selections, *item.selections]),
+                )
+                continue
+        out.append(item)
+    if len(out) != len(items) and any(isinstance(o, Field) for o in out):
+        return merge_selections(out) if _has_duplicates(out) else tuple(out)
+    return tuple(out)
+
+
+def _has_duplicates(items: list[Selection]) -> bool:
+    keys = [(o.response_key, o.conditions) for o in items if isinstance(o, Field)]
+    return len(keys) != len(set(keys))
+
+
+def normalize(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> Operation:
+    """Normalize the selected operation against `schema` (the supergraph or API schema)."""
+    op = select_operation(document, operation_name)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    kind = op.operation.value
+    root = {
+        "query": schema.query_type,
+        "mutation": schema.mutation_type,
+        "subscription": schema.subscription_type,
+    }[kind]
+    if root is None:
+        raise OperationError(f"The schema has no {kind} type.")
+    selections = _Normalizer(schema, fragments).selections(op.selection_set, root.name, frozenset())
+    return Operation(
+        kind=kind,
+        name=op.name.value if op.name else None,
+        root_type=root.name,
+        variables=tuple(op.variable_definitions or ()),
+        selections=selections,
+    )

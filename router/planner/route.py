@@ -1,0 +1,638 @@
+"""Route each field of a normalized operation to a subgraph and collect fetch groups.
+
+Design (FEDERATION-NOTES §7): walk the operation top-down with a current group (one subgraph,
+one merge path). A field the group's subgraph resolves (or that a @provides covers) joins it;
+any other field jumps through a @key into a dependent group, reused per (subgraph, path,
+dependencies). Key fields and @requires fields are planned as *conditions* at the current
+position, so key-conversion hops and third-subgraph requires fall out of the same walk.
+Search effort is capped (jump depth, subtree checks).
+"""
+
+from __future__ import annotations
+
+from graphql import GraphQLList, GraphQLNonNull, SelectionSetNode
+
+from router.planner.groups import Group
+from router.planner.operation import (
+    Condition,
+    Field,
+    Fragment,
+    Operation,
+    Selection,
+    _Normalizer,
+)
+from router.planner.selection import SelectionSet
+from router.supergraph.model import FieldSource, Key, Supergraph
+
+MAX_JUMP_DEPTH = 12
+MAX_CHECK_DEPTH = 6
+
+Provided = dict[str, "Provided"]
+
+
+class PlanningError(ValueError):
+    """The operation cannot be planned against this supergraph."""
+
+
+def _provided_of(selections: tuple[Selection, ...]) -> Provided:
+    out: Provided = {}
+    for sel in selections:
+        if isinstance(sel, Fragment):
+            out.update(_provided_of(sel.selections))
+        else:
+            out[sel.name] = _provided_of(sel.selections) if sel.selections else {}
+    return out
+
+
+class Router:
+    def __init__(self, supergraph: Supergraph, operation: Operation, labels: frozenset[str]):
+        self.sg = supergraph
+        self.op = operation
+        self.labels = labels
+        self.groups: list[Group] = []
+        self.block = 0
+        self._jumps: list[tuple[str, str, str]] = []
+        self._normalizer = _Normalizer(supergraph.schema, {})
+        self._condition_cache: dict[tuple[str, str], tuple[Selection, ...]] = {}
+        self._list_depth: dict[tuple[str, str], int] = {}
+
+    # -- schema helpers ---------------------------------------------------------------------
+    def source(self, type_name: str, field_name: str, graph: str) -> FieldSource | None:
+        model = self.sg.types.get(type_name)
+        if model is None:
+            return None
+        fm = model.fields.get(field_name)
+        return fm.sources.get(graph) if fm is not None else None
+
+    def resolvable(
+        self, type_name: str, field_name: str, graph: str, provided: Provided | None
+    ) -> bool:
+        src = self.source(type_name, field_name, graph)
+        if src is None:
+            return False
+        if src.resolvable(self.labels):
+            return True
+        return provided is not None and field_name in provided
+
+    def list_depth(self, type_name: str, field_name: str) -> int:
+        key = (type_name, field_name)
+        depth = self._list_depth.get(key)
+        if depth is None:
+            t = self.sg.schema.get_type(type_name)
+            f = getattr(t, "fields", {}).get(field_name)
+            depth = 0
+            ftype = f.type if f is not None else None
+            while ftype is not None:
+                if isinstance(ftype, GraphQLNonNull):
+                    ftype = ftype.of_type
+                elif isinstance(ftype, GraphQLList):
+                    depth += 1
+                    ftype = ftype.of_type
+                else:
+                    break
+            self._list_depth[key] = depth
+        return depth
+
+    def is_interface_object(self, type_name: str, graph: str) -> bool:
+        model = self.sg.types.get(type_name)
+        return model is not None and graph in model.interface_object_graphs
+
+    def abstract_in(self, type_name: str, graph: str) -> bool:
+        return self.sg.is_abstract(type_name) and not self.is_interface_object(type_name, graph)
+
+    def condition(self, type_name: str, node: SelectionSetNode, text: str) -> tuple[Selection, ...]:
+        key = (type_name, text)
+        found = self._condition_cache.get(key)
+        if found is None:
+            found = self._normalizer.selections(node, type_name, frozenset())
+            found = _with_abstract_typenames(self.sg, found)
+            self._condition_cache[key] = found
+        return found
+
+    def resolving_keys(self, type_name: str, graph: str) -> list[Key]:
+        model = self.sg.types.get(type_name)
+        if model is None:
+            return []
+        return sorted(
+            (k for k in model.keys_in(graph) if k.resolvable),
+            key=lambda k: len(k.fields.split()),
+        )
+
+    # -- local coverage checks (bounded) ----------------------------------------------------
+    def local_ok(
+        self,
+        graph: str,
+        type_name: str,
+        selections: tuple[Selection, ...] | None,
+        provided: Provided | None,
+        depth: int = 0,
+    ) -> tuple[bool, int]:
+        """(plannable when this position is fetched from `graph`, fields resolved locally)."""
+        if not selections or depth > MAX_CHECK_DEPTH:
+            return True, 0
+        objects = (
+            [type_name]
+            if not self.abstract_in(type_name, graph)
+            else sorted(self.sg.possible_in(type_name, graph))
+        )
+        ok, count = True, 0
+        for sel in selections:
+            if isinstance(sel, Fragment):
+                sub_ok, sub_count = self.local_ok(
+                    graph, sel.type_condition or type_name, sel.selections, provided, depth + 1
+                )
+                ok, count = ok and sub_ok, count + sub_count
+                continue
+            if sel.name.startswith("__"):
+                count += 1
+                continue
+            for obj in objects:
+                if self.resolvable(obj, sel.name, graph, provided):
+                    count += 1
+                    child_provided = self._child_provided(obj, sel, graph, provided)
+                    sub_ok, sub_count = self.local_ok(
+                        graph, sel.type_name, sel.selections, child_provided, depth + 1
+                    )
+                    ok, count = ok and sub_ok, count + sub_count
+                elif not self._jumpable(obj, graph):
+                    ok = False
+        return ok, count
+
+    def _jumpable(self, type_name: str, graph: str) -> bool:
+        """Whether some key of another subgraph can be collected from `graph`."""
+        model = self.sg.types.get(type_name)
+        if model is None:
+            return False
+        return any(
+            k.resolvable and k.graph != graph and self._key_local(type_name, k, graph)
+            for k in model.keys
+        )
+
+    def _key_local(self, type_name: str, key: Key, graph: str) -> bool:
+        selections = self.condition(type_name, key.selection, key.fields)
+        return self._all_local(type_name, selections, graph)
+
+    def _all_local(self, type_name: str, selections: tuple[Selection, ...], graph: str) -> bool:
+        for sel in selections:
+            if isinstance(sel, Fragment):
+                if not self._all_local(sel.type_condition or type_name, sel.selections, graph):
+                    return False
+            elif sel.name == "__typename":
+                continue
+            elif not self.resolvable(type_name, sel.name, graph, None):
+                return False
+            elif sel.selections and not self._all_local(sel.type_name, sel.selections, graph):
+                return False
+        return True
+
+    def _child_provided(
+        self, type_name: str, sel: Field, graph: str, provided: Provided | None
+    ) -> Provided | None:
+        src = self.source(type_name, sel.name, graph)
+        if src is not None and src.provides is not None:
+            return _provided_of(
+                self.condition(sel.type_name, src.provides, src.provides_text or "")
+            )
+        if provided is not None and sel.name in provided:
+            return provided[sel.name]
+        return None
+
+    # -- groups -----------------------------------------------------------------------------
+    def new_group(
+        self, subgraph: str, path: tuple[str, ...], entity: bool, deps: frozenset[int]
+    ) -> Group:
+        group = Group(len(self.groups), subgraph, path, entity, self.block, deps)
+        self.groups.append(group)
+        return group
+
+    def entity_group(self, subgraph: str, path: tuple[str, ...], deps: frozenset[int]) -> Group:
+        for group in self.groups:
+            if (
+                group.entity
+                and group.block == self.block
+                and group.subgraph == subgraph
+                and group.path == path
+                and group.deps == deps
+            ):
+                return group
+        return self.new_group(subgraph, path, True, deps)
+
+    # -- the walk ---------------------------------------------------------------------------
+    def plan_selections(
+        self,
+        group: Group,
+        cursor: SelectionSet,
+        type_name: str,
+        selections: tuple[Selection, ...],
+        path: tuple[str, ...],
+        provided: Provided | None,
+        conds: tuple[Condition, ...],
+        top: bool,
+    ) -> set[int]:
+        touched: set[int] = set()
+        for sel in selections:
+            if isinstance(sel, Fragment):
+                touched |= self.plan_fragment(
+                    group, cursor, type_name, sel, path, provided, conds, top
+                )
+            else:
+                touched |= self.plan_field(
+                    group, cursor, type_name, sel, path, provided, conds, top
+                )
+        return touched
+
+    def plan_fragment(
+        self,
+        group: Group,
+        cursor: SelectionSet,
+        type_name: str,
+        frag: Fragment,
+        path: tuple[str, ...],
+        provided: Provided | None,
+        conds: tuple[Condition, ...],
+        top: bool,
+    ) -> set[int]:
+        graph = group.subgraph
+        target = frag.type_condition or type_name
+        inner_conds = conds + frag.conditions
+        if target == type_name or (
+            not self.sg.is_abstract(type_name) and type_name in self.sg.possible.get(target, ())
+        ):
+            inner = cursor.fragment(None, frag.conditions) if frag.conditions else cursor
+            return self.plan_selections(
+                group, inner, type_name, frag.selections, path, provided, inner_conds, top
+            )
+        if self.is_interface_object(type_name, graph):
+            # Only a subgraph with the real interface knows the concrete type.
+            return self.downcast(group, cursor, type_name, (frag,), path, conds, top)
+        if not self.sg.is_abstract(type_name):
+            return set()  # an object of another type never matches
+        here = self.sg.possible_in(type_name, graph)
+        matching = sorted(here & self.sg.possible.get(target, frozenset()))
+        if not matching:
+            return set()
+        if self.sg.is_abstract(target) and not self.abstract_in(target, graph):
+            matching = sorted(matching)
+        elif self.sg.is_abstract(target) and graph in self.sg.types[target].graphs:
+            ok = all(
+                self.local_ok(graph, obj, frag.selections, provided)[0]
+                and self._all_local_fields(obj, frag.selections, graph, provided)
+                for obj in matching
+            )
+            if ok:
+                inner = cursor.fragment(target, frag.conditions)
+                return self.plan_selections(
+                    group, inner, target, frag.selections, path, provided, inner_conds, top
+                )
+        touched: set[int] = set()
+        for obj in matching:
+            inner = cursor.fragment(obj, frag.conditions)
+            touched |= self.plan_selections(
+                group, inner, obj, frag.selections, path, provided, inner_conds, top
+            )
+        return touched
+
+    def _all_local_fields(
+        self,
+        type_name: str,
+        selections: tuple[Selection, ...],
+        graph: str,
+        provided: Provided | None,
+    ) -> bool:
+        for sel in selections:
+            if isinstance(sel, Fragment):
+                if not self._all_local_fields(
+                    sel.type_condition or type_name, sel.selections, graph, provided
+                ):
+                    return False
+            elif not sel.name.startswith("__") and not self.resolvable(
+                type_name, sel.name, graph, provided
+            ):
+                return False
+        return True
+
+    def plan_field(
+        self,
+        group: Group,
+        cursor: SelectionSet,
+        type_name: str,
+        field: Field,
+        path: tuple[str, ...],
+        provided: Provided | None,
+        conds: tuple[Condition, ...],
+        top: bool,
+    ) -> set[int]:
+        graph = group.subgraph
+        if field.name == "__typename":
+            if self.is_interface_object(type_name, graph):
+                return self.downcast(group, cursor, type_name, (field,), path, conds, top)
+            if top:
+                group.note_conditions(conds + field.conditions)
+            cursor.field("__typename", "__typename", (), field.conditions)
+            return {group.id}
+        if self.abstract_in(type_name, graph):
+            return self.plan_abstract_field(
+                group, cursor, type_name, field, path, provided, conds, top
+            )
+        if self.resolvable(type_name, field.name, graph, provided):
+            child_provided = self._child_provided(type_name, field, graph, provided)
+            ok, _ = self.local_ok(graph, field.type_name, field.selections, child_provided)
+            if ok or not self._better_elsewhere(type_name, field, graph):
+                return self.add_local(
+                    group, cursor, type_name, field, path, child_provided, conds, top
+                )
+        return self.jump(group, cursor, type_name, field, path, provided, conds, top)
+
+    def _better_elsewhere(self, type_name: str, field: Field, graph: str) -> bool:
+        model = self.sg.types[type_name].fields.get(field.name)
+        if model is None:
+            return False
+        for other in model.sources:
+            if other != graph and self.resolvable(type_name, field.name, other, None):
+                other_provided = self._child_provided(type_name, field, other, None)
+                if self.local_ok(other, field.type_name, field.selections, other_provided)[0]:
+                    return bool(self.resolving_keys(type_name, other))
+        return False
+
+    def add_local(
+        self,
+        group: Group,
+        cursor: SelectionSet,
+        type_name: str,
+        field: Field,
+        path: tuple[str, ...],
+        child_provided: Provided | None,
+        conds: tuple[Condition, ...],
+        top: bool,
+    ) -> set[int]:
+        if top:
+            group.note_conditions(conds + field.conditions)
+        item = cursor.field(
+            field.response_key,
+            field.name,
+            field.arguments,
+            field.conditions,
+            field.directives,
+            composite=field.selections is not None,
+        )
+        touched = {group.id}
+        if field.selections is not None and item.children is not None:
+            depth = self.list_depth(type_name, field.name)
+            child_path = (*path, field.response_key, *("@",) * depth)
+            if self.abstract_in(field.type_name, group.subgraph):
+                item.children.typename()
+            touched |= self.plan_selections(
+                group,
+                item.children,
+                field.type_name,
+                field.selections,
+                child_path,
+                child_provided,
+                conds + field.conditions,
+                False,
+            )
+        return touched
+
+    def plan_abstract_field(
+        self,
+        group: Group,
+        cursor: SelectionSet,
+        type_name: str,
+        field: Field,
+        path: tuple[str, ...],
+        provided: Provided | None,
+        conds: tuple[Condition, ...],
+        top: bool,
+    ) -> set[int]:
+        graph = group.subgraph
+        objects = sorted(self.sg.possible_in(type_name, graph))
+        if self.resolvable(type_name, field.name, graph, provided) and all(
+            self.resolvable(obj, field.name, graph, provided) for obj in objects
+        ):
+            child_provided = self._child_provided(type_name, field, graph, provided)
+            ok, _ = self.local_ok(graph, field.type_name, field.selections, child_provided)
+            if ok:
+                return self.add_local(
+                    group, cursor, type_name, field, path, child_provided, conds, top
+                )
+        if self._interface_object_graph(type_name, field.name) is not None and self.resolving_keys(
+            type_name, graph
+        ):
+            return self.jump(group, cursor, type_name, field, path, provided, conds, top)
+        touched: set[int] = set()
+        for obj in objects:
+            inner = cursor.fragment(obj)
+            touched |= self.plan_field(group, inner, obj, field, path, provided, conds, top)
+        return touched
+
+    def _interface_object_graph(self, type_name: str, field_name: str) -> str | None:
+        model = self.sg.types.get(type_name)
+        if model is None:
+            return None
+        for graph in sorted(model.interface_object_graphs):
+            if self.resolvable(type_name, field_name, graph, None):
+                return graph
+        return None
+
+    # -- jumps ------------------------------------------------------------------------------
+    def _candidates(self, type_name: str, field: Field, graph: str) -> list[tuple[str, str]]:
+        """(target subgraph, type to jump as) pairs that resolve the field."""
+        out: list[tuple[str, str]] = []
+        model = self.sg.types.get(type_name)
+        fm = model.fields.get(field.name) if model is not None else None
+        if fm is not None:
+            for other in sorted(fm.sources):
+                if other != graph and self.resolvable(type_name, field.name, other, None):
+                    out.append((other, type_name))
+        if not out and model is not None and model.kind == "object":
+            for iface in sorted(self._interfaces_of(type_name)):
+                target = self._interface_object_graph(iface, field.name)
+                if target is not None and target != graph:
+                    out.append((target, iface))
+        return out
+
+    def _interfaces_of(self, type_name: str) -> set[str]:
+        t = self.sg.schema.get_type(type_name)
+        return {i.name for i in getattr(t, "interfaces", ())}
+
+    def jump(
+        self,
+        group: Group,
+        cursor: SelectionSet,
+        type_name: str,
+        field: Field,
+        path: tuple[str, ...],
+        provided: Provided | None,
+        conds: tuple[Condition, ...],
+        top: bool,
+    ) -> set[int]:
+        graph = group.subgraph
+        options: list[tuple[tuple[int, int, int, int], str, str, Key]] = []
+        for target, as_type in self._candidates(type_name, field, graph):
+            keys = self.resolving_keys(as_type, target)
+            if not keys:
+                continue
+            local = [k for k in keys if self._key_local(type_name, k, graph)]
+            key = local[0] if local else keys[0]
+            target_provided = self._child_provided(as_type, field, target, None)
+            ok, coverage = self.local_ok(target, field.type_name, field.selections, target_provided)
+            reuse = any(
+                g.entity and g.subgraph == target and g.path == path and g.block == self.block
+                for g in self.groups
+            )
+            score = (0 if ok else 1, 0 if local else 1, 0 if reuse else 1, -coverage)
+            options.append((score, target, as_type, key))
+        if not options:
+            raise PlanningError(
+                f'Cannot plan field "{type_name}.{field.name}": no subgraph reachable from '
+                f'"{graph}" resolves it.'
+            )
+        options.sort(key=lambda o: (o[0], o[1]))
+        _, target, as_type, key = options[0]
+        marker = (type_name, field.name, graph)
+        if marker in self._jumps or len(self._jumps) >= MAX_JUMP_DEPTH:
+            raise PlanningError(f'Cannot plan field "{type_name}.{field.name}": circular keys.')
+        self._jumps.append(marker)
+        try:
+            key_fields = self.condition(as_type, key.selection, key.fields)
+            deps = self.plan_selections(
+                group, cursor, type_name, key_fields, path, provided, conds, top
+            )
+            if top:
+                group.note_conditions(conds)
+            cursor.typename()
+            src = self.source(as_type, field.name, target)
+            required: tuple[Selection, ...] = ()
+            if src is not None and src.requires is not None:
+                required = self.condition(as_type, src.requires, src.requires_text or "")
+                deps |= self.plan_selections(
+                    group, cursor, type_name, required, path, provided, conds, top
+                )
+            child = self.entity_group(target, path, frozenset(deps))
+            rename = as_type != type_name or self.is_interface_object(as_type, target)
+            inputs = child.inputs_for(type_name, as_type if rename else None)
+            inputs.add(key_fields, key=True)
+            inputs.add(required, key=False)
+            child_cursor = child.selection.fragment(as_type)
+            self.plan_field(child, child_cursor, as_type, field, path, None, conds, True)
+            return {child.id}
+        finally:
+            self._jumps.pop()
+
+    def downcast(
+        self,
+        group: Group,
+        cursor: SelectionSet,
+        type_name: str,
+        selections: tuple[Selection, ...],
+        path: tuple[str, ...],
+        conds: tuple[Condition, ...],
+        top: bool,
+    ) -> set[int]:
+        """From an @interfaceObject, ask a subgraph with the real interface for the type."""
+        model = self.sg.types[type_name]
+        targets = [
+            k
+            for g in sorted(model.graphs - model.interface_object_graphs)
+            for k in self.resolving_keys(type_name, g)
+            if self._key_local(type_name, k, group.subgraph)
+        ]
+        if not targets:
+            raise PlanningError(f'Cannot find the concrete type of "{type_name}" at this path.')
+        key = targets[0]
+        key_fields = self.condition(type_name, key.selection, key.fields)
+        deps = self.plan_selections(group, cursor, type_name, key_fields, path, None, conds, top)
+        cursor.typename()
+        child = self.entity_group(key.graph, path, frozenset(deps))
+        child.inputs_for(type_name, None).add(key_fields, key=True)
+        child_cursor = child.selection.fragment(type_name)
+        child_cursor.typename()
+        child.note_conditions(conds)
+        self.plan_selections(child, child_cursor, type_name, selections, path, None, conds, True)
+        return {child.id}
+
+    # -- roots ------------------------------------------------------------------------------
+    def plan_root(self) -> None:
+        op = self.op
+        root = op.root_type
+        fields = _lift_root_fragments(op.selections)
+        previous: Group | None = None
+        for field in fields:
+            if field.name in ("__typename", "__schema", "__type"):
+                continue
+            graph = self._root_graph(root, field, previous)
+            if op.kind == "mutation":
+                if previous is None or previous.subgraph != graph:
+                    if previous is not None:
+                        self.block += 1
+                    previous = self.new_group(graph, (), False, frozenset())
+                group = previous
+            else:
+                group = next(
+                    (g for g in self.groups if not g.entity and g.subgraph == graph), None
+                ) or self.new_group(graph, (), False, frozenset())
+            self.plan_field(group, group.selection, root, field, (), None, (), True)
+
+    def _root_graph(self, root: str, field: Field, previous: Group | None) -> str:
+        model = self.sg.types[root].fields.get(field.name)
+        if model is None:
+            raise PlanningError(f'Cannot query field "{field.name}" on type "{root}".')
+        graphs = [g for g in sorted(model.sources) if self.resolvable(root, field.name, g, None)]
+        if not graphs:
+            raise PlanningError(f'No subgraph resolves "{root}.{field.name}".')
+        existing = {g.subgraph for g in self.groups if not g.entity}
+        if previous is not None:
+            existing = {previous.subgraph}
+
+        def score(graph: str) -> tuple[int, int, int, str]:
+            provided = self._child_provided(root, field, graph, None)
+            ok, coverage = self.local_ok(graph, field.type_name, field.selections, provided)
+            return (0 if ok else 1, 0 if graph in existing else 1, -coverage, graph)
+
+        return min(graphs, key=score)
+
+
+def _lift_root_fragments(selections: tuple[Selection, ...]) -> list[Field]:
+    """Root fragments carry no type information: move their conditions onto the fields."""
+    out: list[Field] = []
+    for sel in selections:
+        if isinstance(sel, Fragment):
+            for inner in _lift_root_fragments(sel.selections):
+                out.append(
+                    Field(
+                        inner.response_key,
+                        inner.name,
+                        inner.type_name,
+                        inner.arguments,
+                        sel.conditions + inner.conditions,
+                        inner.selections,
+                        inner.directives,
+                    )
+                )
+        else:
+            out.append(sel)
+    return out
+
+
+def _with_abstract_typenames(
+    sg: Supergraph, selections: tuple[Selection, ...]
+) -> tuple[Selection, ...]:
+    """Key and requires selections get `__typename` in every abstract sub-selection."""
+    out: list[Selection] = []
+    for sel in selections:
+        if isinstance(sel, Field) and sel.selections is not None:
+            children = _with_abstract_typenames(sg, sel.selections)
+            if sg.is_abstract(sel.type_name) and not any(
+                isinstance(c, Field) and c.name == "__typename" for c in children
+            ):
+                children = (Field("__typename", "__typename", "String", (), (), None), *children)
+            sel = Field(
+                sel.response_key, sel.name, sel.type_name, sel.arguments, sel.conditions,
+                children, sel.directives,
+            )  # fmt: skip
+        elif isinstance(sel, Fragment):
+            sel = Fragment(
+                sel.type_condition, sel.conditions, _with_abstract_typenames(sg, sel.selections)
+            )
+        out.append(sel)
+    return tuple(out)

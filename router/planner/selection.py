@@ -1,0 +1,170 @@
+"""Mutable selection sets the planner builds per fetch, printed compactly (subgraph operations)
+or prettily (plan snapshots)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import ArgumentNode, DirectiveNode, print_ast
+
+from router.planner.operation import Condition
+
+
+@dataclass
+class FieldItem:
+    response_key: str
+    name: str
+    arguments: tuple[ArgumentNode, ...]
+    conditions: tuple[Condition, ...]
+    directives: tuple[DirectiveNode, ...]
+    children: SelectionSet | None
+
+    def head(self, compact: bool) -> str:
+        text = self.name if self.response_key == self.name else f"{self.response_key}: {self.name}"
+        if compact and self.response_key != self.name:
+            text = f"{self.response_key}:{self.name}"
+        if self.arguments:
+            sep = "," if compact else ", "
+            colon = ":" if compact else ": "
+            args = sep.join(f"{a.name.value}{colon}{_value(a, compact)}" for a in self.arguments)
+            text += f"({args})"
+        text += _directives(self.conditions, self.directives, compact)
+        return text
+
+
+@dataclass
+class FragmentItem:
+    type_condition: str | None
+    conditions: tuple[Condition, ...]
+    children: SelectionSet
+
+    def head(self, compact: bool) -> str:
+        text = "..." if compact else "... "
+        if self.type_condition:
+            text += f"on {self.type_condition}"
+        directives = _directives(self.conditions, (), compact)
+        return text + (directives if self.type_condition else directives.lstrip())
+
+
+def _value(arg: ArgumentNode, compact: bool) -> str:
+    text = print_ast(arg.value)
+    return text.replace(", ", ",").replace(": ", ":") if compact else text
+
+
+def _directives(
+    conditions: tuple[Condition, ...], others: tuple[DirectiveNode, ...], compact: bool
+) -> str:
+    parts = [c.render() for c in conditions] + [print_ast(d) for d in others]
+    if not parts:
+        return ""
+    if compact:
+        parts = [p.replace(": ", ":") for p in parts]
+    return " " + " ".join(parts)
+
+
+Item = FieldItem | FragmentItem
+
+
+@dataclass
+class SelectionSet:
+    items: dict[tuple[object, ...], Item] = field(default_factory=dict)
+
+    def field(
+        self,
+        response_key: str,
+        name: str,
+        arguments: tuple[ArgumentNode, ...] = (),
+        conditions: tuple[Condition, ...] = (),
+        directives: tuple[DirectiveNode, ...] = (),
+        composite: bool = False,
+    ) -> FieldItem:
+        key = ("f", response_key, conditions)
+        item = self.items.get(key)
+        if isinstance(item, FieldItem):
+            if composite and item.children is None:
+                item.children = SelectionSet()
+            return item
+        new = FieldItem(
+            response_key, name, arguments, conditions, directives,
+            SelectionSet() if composite else None,
+        )  # fmt: skip
+        self.items[key] = new
+        return new
+
+    def fragment(
+        self, type_condition: str | None, conditions: tuple[Condition, ...] = ()
+    ) -> SelectionSet:
+        key = ("t", type_condition, conditions)
+        item = self.items.get(key)
+        if not isinstance(item, FragmentItem):
+            item = FragmentItem(type_condition, conditions, SelectionSet())
+            self.items[key] = item
+        return item.children
+
+    def typename(self) -> None:
+        self.field("__typename", "__typename")
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def sorted_typename_first(self) -> list[Item]:
+        """Items with `__typename` first (Apollo's order for planner-added typenames)."""
+        items = list(self.items.values())
+        tn = [i for i in items if isinstance(i, FieldItem) and i.name == "__typename"
+              and i.response_key == "__typename" and not i.conditions]  # fmt: skip
+        return tn + [i for i in items if i not in tn]
+
+    def print_compact(self) -> str:
+        parts: list[str] = []
+        for item in self.sorted_typename_first():
+            children = item.children
+            text = item.head(True)
+            if children is not None:
+                if not children:
+                    continue  # a selection with nothing under it is dropped
+                text += children.print_compact()
+            parts.append(text)
+        return "{" + " ".join(parts) + "}"
+
+    def print_pretty(self, indent: int) -> list[str]:
+        pad = "  " * indent
+        lines = [pad + "{"]
+        lines.extend(self.print_items(indent + 1))
+        lines.append(pad + "}")
+        return lines
+
+    def print_items(self, indent: int) -> list[str]:
+        pad = "  " * indent
+        lines: list[str] = []
+        for item in self.sorted_typename_first():
+            children = item.children
+            if children is None:
+                lines.append(pad + item.head(False))
+            elif children:
+                lines.append(pad + item.head(False) + " {")
+                lines.extend(children.print_items(indent + 1))
+                lines.append(pad + "}")
+        return lines
+
+    def variables(self, out: set[str]) -> None:
+        for item in self.items.values():
+            for cond in item.conditions:
+                out.add(cond.variable)
+            if isinstance(item, FieldItem):
+                for arg in item.arguments:
+                    _collect_variables(arg, out)
+                for d in item.directives:
+                    _collect_variables(d, out)
+            if item.children is not None:
+                item.children.variables(out)
+
+
+def _collect_variables(node: object, out: set[str]) -> None:
+    from graphql import VariableNode, visit
+    from graphql.language import Visitor
+
+    class _Vars(Visitor):
+        def enter_variable(self, v: VariableNode, *_: object) -> None:
+            out.add(v.name.value)
+
+    visit(node, _Vars())  # type: ignore[arg-type]

@@ -1,0 +1,183 @@
+"""One supergraph's serving state and the request pipeline:
+prepare (cached) -> variables -> plan (cached) -> execute -> shape -> response."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import ExecutionResult, execute, get_variable_values
+
+from router.executor import Executor, SubgraphClients
+from router.server.prepare import Prepared, Preparer, RequestError
+from router.settings import RouterSettings
+from router.supergraph import Supergraph
+
+PERCENT_LABEL = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    operation_name: str | None
+    variables: Mapping[str, Any]
+    headers: tuple[tuple[str, str], ...]  # propagated to subgraphs
+    caller: str  # what identifies the caller for coalescing (e.g. its Authorization)
+    method: str = "POST"
+    want_plan: bool = False
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any]
+
+
+class RouterState:
+    """Everything that depends on one supergraph; swapped whole on hot reload."""
+
+    def __init__(self, supergraph: Supergraph, settings: RouterSettings) -> None:
+        self.supergraph = supergraph
+        self.settings = settings
+        self.preparer = Preparer(supergraph, settings.cache_size, settings.introspection)
+        self.clients = SubgraphClients(
+            {g.name: g.url for g in supergraph.graphs.values()},
+            timeout=settings.subgraph_timeout,
+            dedup=settings.dedup_subgraph_requests,
+            max_connections=settings.max_connections_per_subgraph,
+        )
+        abstract = frozenset(
+            name for name, t in supergraph.types.items() if t.kind in ("interface", "union")
+        )
+        self.executor = Executor(
+            self.clients, supergraph.possible, abstract, settings.include_subgraph_errors
+        )
+        self.labels = frozenset(settings.override_labels)
+        self.percent_labels = tuple(
+            (label, float(m.group(1)))
+            for label in _override_labels(supergraph)
+            if (m := PERCENT_LABEL.match(label)) is not None
+        )
+        self.inflight = 0
+        self._coalesced: dict[tuple[str, str | None, bytes, str], asyncio.Future[Response]] = {}
+
+    def enabled_labels(self) -> frozenset[str]:
+        if not self.percent_labels:
+            return self.labels
+        rolled = {label for label, pct in self.percent_labels if random.random() * 100 < pct}
+        return self.labels | rolled
+
+    async def handle(self, request: GraphQLRequest) -> Response:
+        self.inflight += 1
+        try:
+            if not self.settings.coalesce_queries or request.want_plan:
+                return await self._handle(request)
+            key = (
+                request.query,
+                request.operation_name,
+                orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS),
+                request.caller,
+            )
+            future = self._coalesced.get(key)
+            if future is not None:
+                return await asyncio.shield(future)
+            future = asyncio.get_running_loop().create_future()
+            self._coalesced[key] = future
+            try:
+                response = await self._handle(request)
+                future.set_result(response)
+                return response
+            except BaseException as error:
+                future.set_exception(error)
+                future.exception()
+                raise
+            finally:
+                self._coalesced.pop(key, None)
+        finally:
+            self.inflight -= 1
+
+    async def _handle(self, request: GraphQLRequest) -> Response:
+        try:
+            prepared = self.preparer.prepare(request.query, request.operation_name)
+            if request.method == "GET" and prepared.kind != "query":
+                raise RequestError(
+                    "Mutations cannot be sent with GET; use POST.", "METHOD_NOT_ALLOWED", 405
+                )
+            variables = self._variables(prepared, request.variables)
+        except RequestError as error:
+            return Response(error.status, {"errors": [_request_error(error)]})
+        data: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        extensions: dict[str, Any] = {}
+        if prepared.has_plan_fields:
+            try:
+                plan = self.preparer.plan(prepared, self.enabled_labels())
+            except RequestError as error:
+                return Response(error.status, {"errors": [_request_error(error)]})
+            if request.want_plan:
+                extensions["queryPlan"] = plan.pretty()
+            state = await self.executor.execute(plan, variables, request.headers)
+            data, errors = state.data, state.errors
+        if prepared.introspection is not None:
+            data.update(self._introspect(prepared, variables, errors))
+        shaped, problems = prepared.shaper.shape(data, variables)
+        body: dict[str, Any] = {}
+        if errors:
+            body["errors"] = errors
+        body["data"] = shaped
+        if problems:
+            extensions["valueCompletion"] = problems
+        if extensions:
+            body["extensions"] = extensions
+        return Response(200, body)
+
+    def _variables(self, prepared: Prepared, raw: Mapping[str, Any]) -> dict[str, Any]:
+        if not prepared.variable_definitions:
+            return dict(raw)
+        coerced = get_variable_values(
+            self.supergraph.api_schema, prepared.variable_definitions, dict(raw)
+        )
+        if isinstance(coerced, list):
+            raise RequestError(coerced[0].message, "BAD_USER_INPUT", 400)
+        out = dict(raw)
+        for definition in prepared.variable_definitions:
+            name = definition.variable.name.value
+            if name not in out and definition.default_value is not None and name in coerced:
+                from graphql import value_from_ast_untyped
+
+                out[name] = value_from_ast_untyped(definition.default_value)
+        return out
+
+    def _introspect(
+        self, prepared: Prepared, variables: dict[str, Any], errors: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        assert prepared.introspection is not None
+        result = execute(
+            self.supergraph.api_schema, prepared.introspection, variable_values=variables
+        )
+        assert isinstance(result, ExecutionResult)
+        for error in result.errors or ():
+            errors.append(dict(error.formatted))
+        return result.data or {}
+
+    async def close(self) -> None:
+        await self.clients.close()
+
+
+def _request_error(error: RequestError) -> dict[str, Any]:
+    return {"message": error.message, "extensions": {"code": error.code}}
+
+
+def _override_labels(supergraph: Supergraph) -> set[str]:
+    labels: set[str] = set()
+    for t in supergraph.types.values():
+        for f in t.fields.values():
+            for s in f.sources.values():
+                if s.override_label:
+                    labels.add(s.override_label)
+    return labels

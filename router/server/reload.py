@@ -1,0 +1,82 @@
+"""Hot reload: watch the supergraph file and swap the serving state without dropping requests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from router.server.pipeline import RouterState
+from router.settings import RouterSettings
+from router.supergraph import SupergraphError, load_supergraph
+
+log = logging.getLogger("mosaic.router")
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime, stat.st_size)
+
+
+class StateHolder:
+    """Holds the current `RouterState`; requests take a reference and keep it to the end."""
+
+    def __init__(self, settings: RouterSettings) -> None:
+        self.settings = settings
+        self.path = Path(settings.supergraph)
+        self._stamp = _stamp(self.path)
+        self.current = RouterState(load_supergraph(self.path.read_text()), settings)
+        self.reloads = 0
+        self._task: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        if self.settings.hot_reload and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        for task in list(self._retiring):
+            task.cancel()
+        await self.current.close()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.reload_interval)
+            self.check()
+
+    def check(self) -> bool:
+        """Reload if the file changed; a supergraph that fails to load keeps the old one."""
+        stamp = _stamp(self.path)
+        if stamp is None or stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        try:
+            supergraph = load_supergraph(self.path.read_text())
+        except (SupergraphError, OSError) as error:
+            log.error("supergraph reload failed, keeping the previous one: %s", error)
+            return False
+        if supergraph.hash == self.current.supergraph.hash:
+            return False
+        old, self.current = self.current, RouterState(supergraph, self.settings)
+        self.reloads += 1
+        log.info("supergraph reloaded (%s)", supergraph.hash)
+        task = asyncio.get_running_loop().create_task(self._retire(old))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        return True
+
+    @staticmethod
+    async def _retire(old: RouterState) -> None:
+        # In-flight requests keep their state; close its clients once they are done.
+        for _ in range(600):
+            if old.inflight == 0:
+                break
+            await asyncio.sleep(0.1)
+        await old.close()

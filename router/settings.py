@@ -1,0 +1,41 @@
+"""Router settings: one object per process, from MOSAIC_ROUTER_* environment variables."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class RouterSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOSAIC_ROUTER_", env_file=".env", extra="ignore")
+
+    supergraph: str = "schema/supergraph.graphql"
+    host: str = "127.0.0.1"
+    port: int = 4000
+    workers: int = 1
+    subgraph_timeout: float = 30.0  # seconds per subgraph request
+    dedup_subgraph_requests: bool = True
+    coalesce_queries: bool = False
+    expose_query_plan: bool = False
+    propagate_headers: Annotated[list[str], NoDecode] = ["authorization"]
+    override_labels: Annotated[list[str], NoDecode] = []
+    cache_size: int = 1000
+    hot_reload: bool = True
+    reload_interval: float = 1.0
+    include_subgraph_errors: bool = True
+    introspection: bool = True
+    max_connections_per_subgraph: int = 100
+
+    @field_validator("propagate_headers", "override_labels", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("propagate_headers")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [h.lower() for h in value]
