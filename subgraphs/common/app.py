@@ -1,0 +1,132 @@
+"""The app factory: a Starlette app serving one subgraph.
+
+- `POST|GET /graphql` and websockets (graphql-transport-ws) on `/graphql`
+- `GET /health`: the process is alive
+- `GET /ready`: its dependencies answer (database, event bus)
+
+Resources (database engine, event bus, token verifier) live for the app's lifespan in a
+`Runtime`; each request gets a fresh `Context` with fresh DataLoaders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.federation import Schema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from db import Database
+from subgraphs.common.auth import TokenVerifier, key_set_from_settings
+from subgraphs.common.context import Context
+from subgraphs.common.events import EventBus, event_bus_from_settings
+from subgraphs.common.settings import Settings
+
+log = logging.getLogger("mosaic.subgraph")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What one subgraph process holds for its lifetime."""
+
+    name: str
+    settings: Settings
+    db: Database
+    events: EventBus
+    verifier: TokenVerifier
+
+
+LoadersFactory = Callable[[Runtime], Any]
+RoutesFactory = Callable[[Runtime], Sequence[BaseRoute]]
+
+
+class SubgraphGraphQL(GraphQL[Context[Any], None]):
+    def __init__(self, schema: Schema, runtime: Runtime, loaders: LoadersFactory) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self.runtime = runtime
+        self.loaders = loaders
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context[Any]:
+        runtime = self.runtime
+        return Context(
+            request=request,
+            response=response,
+            settings=runtime.settings,
+            db=runtime.db,
+            events=runtime.events,
+            loaders=self.loaders(runtime),
+            verifier=runtime.verifier,
+        )
+
+
+def create_app(
+    *,
+    name: str,
+    schema: Schema,
+    settings: Settings,
+    loaders: LoadersFactory,
+    routes: RoutesFactory | None = None,
+    events: EventBus | None = None,
+) -> Starlette:
+    """The ASGI app of subgraph `name`. `loaders(runtime)` builds the per-request loaders;
+    `routes(runtime)` may add HTTP routes (e.g. the users subgraph's JWKS)."""
+    runtime = Runtime(
+        name=name,
+        settings=settings,
+        db=Database.from_url(settings.database_url_for(name), echo=settings.database_echo),
+        events=events
+        or event_bus_from_settings(
+            settings.event_backend, settings.redis_url, settings.event_stream_maxlen
+        ),
+        verifier=TokenVerifier(settings, key_set_from_settings(settings)),
+    )
+    graphql = SubgraphGraphQL(schema, runtime, loaders)
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "subgraph": name})
+
+    async def ready(_: Request) -> Response:
+        problems: dict[str, str] = {}
+        for part, check in (("database", runtime.db.ping), ("events", runtime.events.ping)):
+            try:
+                await check()
+            except Exception as error:  # any failure means "not ready"; say which part
+                problems[part] = type(error).__name__
+        status = 503 if problems else 200
+        return JSONResponse({"status": "unavailable" if problems else "ready", **problems}, status)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await runtime.events.close()
+            await runtime.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
+            *(routes(runtime) if routes else ()),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

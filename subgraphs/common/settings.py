@@ -1,0 +1,67 @@
+"""One settings object per process, read from `MOSAIC_*` environment variables (and `.env`).
+
+Nothing else reads the environment. Every field is listed, with an example, in README.md
+("Settings").
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from db import database_url_for
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MOSAIC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["dev", "production"] = "dev"
+    log_level: str = "info"
+    host: str = "127.0.0.1"
+    # Router port in `mosaic dev`; subgraph N listens on base + N (users 4001, tasks 4002, ...).
+    dev_base_port: int = 4000
+    data_dir: Path = Path(".data")
+
+    # `{subgraph}` is replaced by the subgraph's name: one database per subgraph.
+    database_url: str = "sqlite+aiosqlite:///{data_dir}/{subgraph}.db"
+    database_echo: bool = False
+
+    # Domain events: "memory" (in-process) or "redis" (needs redis_url).
+    event_backend: Literal["memory", "redis"] = "memory"
+    redis_url: str | None = None
+    event_stream_maxlen: int = 100_000
+
+    # Tokens. RS256 signing keys: PEM in jwt_private_key (production) or generated into
+    # data_dir/jwt/ in dev. Verifiers use jwt_jwks (JSON), else jwks_url, else the dev key.
+    jwt_issuer: str = "mosaic"
+    jwt_audience: str = "mosaic"
+    jwt_private_key: str | None = None
+    jwt_key_id: str | None = None
+    jwt_jwks: str | None = None
+    jwks_url: str | None = None
+    jwt_hs256_secret: str | None = Field(default=None, min_length=32)  # dev only
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+
+    # Demo data written by `mosaic seed` (dev only).
+    seed_password: str = Field(default="mosaic-demo-1")
+
+    def database_url_for(self, subgraph: str) -> str:
+        template = self.database_url.replace("{data_dir}", str(self.data_dir))
+        return database_url_for(template, subgraph)
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings (read once)."""
+    return Settings()

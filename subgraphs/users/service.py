@@ -1,0 +1,318 @@
+"""Users domain rules and transactions. No GraphQL here: the resolvers translate.
+
+Every check runs before anything is written; a failed call leaves the database unchanged
+(except a refresh-token replay, which deliberately revokes the token's family).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from db import Database, new_id
+from subgraphs.common.auth import ROLES, Caller
+from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from subgraphs.common.events import EventBus
+from subgraphs.common.keys import SigningKey
+from subgraphs.common.pagination import Page, paginate
+from subgraphs.common.settings import Settings
+from subgraphs.common.tokens import mint_access_token
+from subgraphs.users.models import RefreshToken, User
+from subgraphs.users.passwords import check_password_rules, hash_password, verify_password
+
+log = logging.getLogger("mosaic.users")
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EVENT_TYPE_PATTERN = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
+MAX_OPT_OUTS = 100
+DEFAULT_PREFERENCES: dict[str, Any] = {
+    "channels": {"email": True, "push": False, "in_app": True},
+    "opt_outs": [],
+}
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+@dataclass(frozen=True)
+class PreferencesChange:
+    email: bool | None = None
+    push: bool | None = None
+    in_app: bool | None = None
+    opt_outs: list[str] | None = None
+
+
+def normalize_email(email: str) -> str:
+    value = email.strip().lower()
+    if len(value) > 320 or not EMAIL_PATTERN.match(value):
+        raise BadUserInput("Email address is not valid", field="email")
+    return value
+
+
+def check_name(name: str) -> str:
+    value = name.strip()
+    if not 1 <= len(value) <= 200:
+        raise BadUserInput("Name must be 1 to 200 characters", field="name")
+    return value
+
+
+def preferences_of(user: User) -> dict[str, Any]:
+    stored = user.preferences or {}
+    channels = {**DEFAULT_PREFERENCES["channels"], **stored.get("channels", {})}
+    return {"channels": channels, "opt_outs": list(stored.get("opt_outs", []))}
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class UserService:
+    def __init__(
+        self, db: Database, settings: Settings, events: EventBus, signing_key: SigningKey
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.events = events
+        self.signing_key = signing_key
+
+    # --- accounts -------------------------------------------------------------------------
+
+    async def register(
+        self, email: str, password: str, name: str, roles: Collection[str] = ("USER",)
+    ) -> User:
+        email = normalize_email(email)
+        name = check_name(name)
+        check_password_rules(password, email)
+        user = User(
+            id=new_id(),
+            email=email,
+            name=name,
+            password_hash=await hash_password(password),
+            roles=sorted(set(roles)),
+            preferences={},
+        )
+        try:
+            async with self.db.transaction() as session:
+                taken = await session.scalar(select(User.id).where(User.email == email))
+                if taken is not None:
+                    raise Conflict("An account with this email already exists", field="email")
+                session.add(user)
+        except IntegrityError as error:  # a concurrent registration won the race
+            raise Conflict("An account with this email already exists", field="email") from error
+        await self._publish("user.registered", {"user_id": user.id, "name": name}, user.id)
+        return user
+
+    async def get(self, user_id: str) -> User:
+        async with self.db.sessions() as session:
+            user = await session.get(User, user_id)
+        if user is None:
+            raise NotFound("No user with this id", id=user_id)
+        return user
+
+    async def list_users(
+        self, caller: Caller | None, first: int | None, after: str | None
+    ) -> Page[User]:
+        require_admin(caller)
+        async with self.db.sessions() as session:
+            return await paginate(session, select(User), User.id, first=first, after=after)
+
+    async def update_profile(
+        self,
+        caller: Caller | None,
+        *,
+        name: str | None = None,
+        bio: str | None = None,
+        avatar_url: str | None = None,
+    ) -> User:
+        caller = require_signed_in(caller)
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = check_name(name)
+        if bio is not None:
+            if len(bio) > 2000:
+                raise BadUserInput("Bio must be at most 2000 characters", field="bio")
+            changes["bio"] = bio
+        if avatar_url is not None:
+            if avatar_url and not re.match(r"^https?://\S+$", avatar_url):
+                raise BadUserInput("Avatar URL must be an http(s) URL", field="avatarUrl")
+            changes["avatar_url"] = avatar_url or None
+        user = await self._update(caller.user_id, changes)
+        await self._publish(
+            "user.updated", {"user_id": user.id, "fields": sorted(changes)}, user.id
+        )
+        return user
+
+    async def update_preferences(self, caller: Caller | None, change: PreferencesChange) -> User:
+        caller = require_signed_in(caller)
+        if change.opt_outs is not None:
+            if len(change.opt_outs) > MAX_OPT_OUTS:
+                raise BadUserInput(f"At most {MAX_OPT_OUTS} opt-outs", field="optOuts")
+            bad = [t for t in change.opt_outs if not EVENT_TYPE_PATTERN.match(t)]
+            if bad:
+                raise BadUserInput(
+                    f"Not an event type: {bad[0]!r} (expected e.g. 'task.assigned')",
+                    field="optOuts",
+                )
+        async with self.db.transaction() as session:
+            user = await session.get(User, caller.user_id, with_for_update=True)
+            if user is None:
+                raise NotFound("Your account no longer exists")
+            preferences = preferences_of(user)
+            for channel in ("email", "push", "in_app"):
+                value = getattr(change, channel)
+                if value is not None:
+                    preferences["channels"][channel] = value
+            if change.opt_outs is not None:
+                preferences["opt_outs"] = sorted(set(change.opt_outs))
+            user.preferences = preferences
+        await self._publish(
+            "user.preferences_updated", {"user_id": user.id, "preferences": preferences}, user.id
+        )
+        return user
+
+    async def set_roles(self, caller: Caller | None, user_id: str, roles: Collection[str]) -> User:
+        require_admin(caller)
+        unknown = set(roles) - set(ROLES)
+        if unknown or not roles:
+            raise BadUserInput(f"Roles must be a non-empty subset of {', '.join(ROLES)}")
+        user = await self._update(user_id, {"roles": sorted(set(roles))})
+        await self._publish(
+            "user.roles_changed",
+            {"user_id": user.id, "roles": user.roles},
+            None if caller is None else caller.user_id,
+        )
+        return user
+
+    async def _update(self, user_id: str, changes: dict[str, Any]) -> User:
+        async with self.db.transaction() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotFound("No user with this id", id=user_id)
+            for key, value in changes.items():
+                setattr(user, key, value)
+        return user
+
+    # --- sessions -------------------------------------------------------------------------
+
+    async def login(self, email: str, password: str) -> TokenPair:
+        try:
+            email = normalize_email(email)
+        except BadUserInput:
+            email = ""
+        async with self.db.sessions() as session:
+            user = await session.scalar(select(User).where(User.email == email)) if email else None
+        if (
+            not await verify_password(user.password_hash if user else None, password)
+            or user is None
+        ):
+            raise Unauthenticated("Invalid email or password")
+        return await self._issue(user, family_id=new_id())
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        now = datetime.now(UTC)
+        replayed_family: str | None = None
+        user: User | None = None
+        async with self.db.transaction() as session:
+            token = await session.scalar(
+                select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
+            )
+            if token is None or token.revoked_at is not None:
+                raise Unauthenticated("Invalid refresh token")
+            if _aware(token.expires_at) <= now:
+                raise Unauthenticated("Refresh token expired")
+            claimed = await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
+                .values(used_at=now)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                # Used before: someone replays a rotated token. Revoke the whole family.
+                replayed_family = token.family_id
+                await self._revoke_family(session, token.family_id, now)
+            else:
+                user = await session.get(User, token.user_id)
+                if user is None:
+                    raise Unauthenticated("Invalid refresh token")
+                family_id = token.family_id
+        if replayed_family is not None:
+            log.warning("refresh token replayed; family %s revoked", replayed_family)
+            raise Unauthenticated("Refresh token was already used; sign in again")
+        assert user is not None
+        return await self._issue(user, family_id=family_id)
+
+    async def logout(self, refresh_token: str) -> None:
+        async with self.db.transaction() as session:
+            token = await session.scalar(
+                select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
+            )
+            if token is None:
+                raise Unauthenticated("Invalid refresh token")
+            await self._revoke_family(session, token.family_id, datetime.now(UTC))
+
+    @staticmethod
+    async def _revoke_family(session: Any, family_id: str, now: datetime) -> None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def _issue(self, user: User, family_id: str) -> TokenPair:
+        now = datetime.now(UTC)
+        refresh_token = secrets.token_urlsafe(32)
+        async with self.db.transaction() as session:
+            session.add(
+                RefreshToken(
+                    id=new_id(),
+                    user_id=user.id,
+                    family_id=family_id,
+                    token_hash=_hash_token(refresh_token),
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+                )
+            )
+        access_token = mint_access_token(self.settings, self.signing_key, user.id, user.roles)
+        return TokenPair(
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_in=self.settings.access_token_ttl_seconds,
+            user=user,
+        )
+
+    async def _publish(self, type: str, payload: dict[str, Any], actor_id: str | None) -> None:
+        try:
+            await self.events.publish(type, payload, actor_id=actor_id)
+        except Exception:  # the change is committed; a lost event must not fail the request
+            log.exception("could not publish %s", type)
+
+
+def require_signed_in(caller: Caller | None) -> Caller:
+    if caller is None:
+        raise Unauthenticated("Sign in first: this needs an access token")
+    return caller
+
+
+def require_admin(caller: Caller | None) -> Caller:
+    caller = require_signed_in(caller)
+    if not caller.is_admin:
+        raise Forbidden("Only an admin may do this")
+    return caller
