@@ -1,0 +1,78 @@
+// k6 load script shared by the benchmarks (no remote imports: the machine may be offline).
+//
+// Environment:
+//   ENDPOINT       URL to POST to
+//   BODY_FILE      absolute path of the JSON request body
+//   EXPECTED_FILE  absolute path of the reference response ({"data": ...}) every response must equal
+//   VUS            virtual users (default 50)
+//   DURATION       run time (default 30s)
+//   SUMMARY_FILE   where the JSON summary goes
+//
+// Every response is checked: status 200, no "errors", and the same data as the reference. The
+// data check compares the body text with the last body this VU already proved equal (cheap), and
+// only parses and compares deeply when the text differs, so k6 does not become the bottleneck.
+import http from "k6/http";
+import { check } from "k6";
+
+const endpoint = __ENV.ENDPOINT;
+const body = open(__ENV.BODY_FILE);
+const expected = JSON.parse(open(__ENV.EXPECTED_FILE));
+const params = { headers: { "content-type": "application/json" } };
+
+export const options = {
+  vus: Number(__ENV.VUS || 50),
+  duration: __ENV.DURATION || "30s",
+  summaryTrendStats: ["avg", "min", "med", "p(95)", "p(99)", "max"],
+  discardResponseBodies: false,
+  noConnectionReuse: false,
+};
+
+function sameValue(a, b) {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.prototype.hasOwnProperty.call(b, key) || !sameValue(a[key], b[key])) return false;
+  }
+  return true;
+}
+
+let provenBody = null; // per VU: a body text already shown to carry the reference data
+
+function verdict(res) {
+  if (res.status !== 200) return { status: false, errors: false, data: false };
+  if (res.body === provenBody) return { status: true, errors: true, data: true };
+  let parsed;
+  try {
+    parsed = JSON.parse(res.body);
+  } catch {
+    return { status: true, errors: false, data: false };
+  }
+  const noErrors = parsed.errors === undefined;
+  const sameData = noErrors && sameValue(parsed.data, expected.data);
+  if (sameData) provenBody = res.body;
+  return { status: true, errors: noErrors, data: sameData };
+}
+
+export default function () {
+  const res = http.post(endpoint, body, params);
+  const v = verdict(res);
+  check(res, {
+    "status 200": () => v.status,
+    "no errors": () => v.errors,
+    "same data as reference": () => v.data,
+  });
+}
+
+export function handleSummary(data) {
+  const reqs = data.metrics.http_reqs ? data.metrics.http_reqs.values : { count: 0, rate: 0 };
+  const line = `k6: ${reqs.count} requests, ${reqs.rate.toFixed(1)}/s\n`;
+  return { stdout: line, [__ENV.SUMMARY_FILE]: JSON.stringify(data) };
+}

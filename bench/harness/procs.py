@@ -1,0 +1,212 @@
+"""Start and stop benchmark processes, and read their CPU time and memory from /proc."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (the machine is shared: never a fixed port)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(argv: Sequence[str], cpus: str | None) -> list[str]:
+    """`argv` run under `taskset -c CPUS` when cpus is given (and taskset exists)."""
+    if cpus and Path("/usr/bin/taskset").exists():
+        return ["taskset", "-c", cpus, *argv]
+    return list(argv)
+
+
+class Process:
+    """One started process in its own session (so its whole tree can be stopped)."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        cpus: str | None = None,
+    ) -> None:
+        self.name = name
+        self.log_path = log_path
+        full_env = {**os.environ, **(env or {})}
+        self._log = log_path.open("wb")
+        self.popen = subprocess.Popen(
+            pinned(argv, cpus),
+            cwd=cwd,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the process group this process leads, then SIGKILL what is left."""
+        if self.alive():
+            try:
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout)
+        self._log.close()
+
+    def log_tail(self, chars: int = 2000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+def wait_http(url: str, process: Process, timeout: float = 60.0) -> None:
+    """Wait until GET url answers below 500, or fail with the process's log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive():
+            raise RuntimeError(f"{process.name} exited:\n{process.log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except urllib.error.HTTPError as error:
+            if error.code < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{process.name} did not answer {url} in {timeout}s:\n{process.log_tail()}")
+
+
+def post_json(url: str, body: bytes, timeout: float = 30.0) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url, data=body, headers={"content-type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as error:
+        return int(error.code), error.read()
+
+
+def get_json_bytes(url: str, timeout: float = 10.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return bytes(response.read())
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces: fields after its closing parenthesis.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def process_tree(root: int) -> list[int]:
+    """root and all its descendants now alive."""
+    children = _children_by_parent()
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds used so far by these processes (and their reaped children)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime are fields 14-17 (1-based); here offset by the 2 cut off.
+        total += sum(int(value) for value in fields[11:15])
+    return total / CLOCK_TICKS
+
+
+def rss_bytes(pids: Sequence[int]) -> int:
+    """Resident memory of these processes now."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        except OSError:
+            continue
+    return total
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a process tree used over one measured window."""
+
+    cpu_seconds: float
+    wall_seconds: float
+    peak_rss_bytes: int
+
+
+class UsageMeter:
+    """Measures a process tree between start() and stop(): CPU time, and peak RSS by sampling."""
+
+    def __init__(self, root_pid: int, interval: float = 0.1) -> None:
+        self.root_pid = root_pid
+        self.interval = interval
+        self._peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._cpu_start = 0.0
+        self._wall_start = 0.0
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self._peak = max(self._peak, rss_bytes(process_tree(self.root_pid)))
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        self._cpu_start = cpu_seconds(process_tree(self.root_pid))
+        self._wall_start = time.monotonic()
+        self._thread.start()
+
+    def stop(self) -> Usage:
+        cpu = cpu_seconds(process_tree(self.root_pid)) - self._cpu_start
+        wall = time.monotonic() - self._wall_start
+        self._stop.set()
+        self._thread.join()
+        return Usage(cpu_seconds=cpu, wall_seconds=wall, peak_rss_bytes=self._peak)

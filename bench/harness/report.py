@@ -1,0 +1,66 @@
+"""Markdown tables for benchmark results, with each figure's ratio between gateways."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+
+@dataclass(frozen=True)
+class GatewayFigures:
+    """One gateway's measured figures in one mode of one benchmark."""
+
+    gateway: str
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    cpu_percent: float  # of one core, over the measured window
+    cpu_ms_per_request: float
+    peak_rss_mb: float
+    subgraph_requests_per_request: float
+    requests: int
+    failed_checks: int
+
+
+# (label, attribute, format, higher_is_better)
+FIGURES: tuple[tuple[str, str, str, bool], ...] = (
+    ("RPS", "rps", "{:.0f}", True),
+    ("p50 ms", "p50_ms", "{:.1f}", False),
+    ("p95 ms", "p95_ms", "{:.1f}", False),
+    ("p99 ms", "p99_ms", "{:.1f}", False),
+    ("CPU % of a core", "cpu_percent", "{:.0f}", False),
+    ("CPU ms/request", "cpu_ms_per_request", "{:.2f}", False),
+    ("peak RSS MB", "peak_rss_mb", "{:.0f}", False),
+    ("subgraph req/request", "subgraph_requests_per_request", "{:.2f}", False),
+)
+
+
+def ratio(a: float, b: float) -> str:
+    """a / b as '2.50×', or '–' when b is zero."""
+    if b == 0:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def figures_table(rows: Sequence[GatewayFigures]) -> str:
+    header = ["gateway", *(label for label, *_ in FIGURES), "requests", "failed checks"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [row.gateway]
+        cells += [fmt.format(getattr(row, attr)) for _, attr, fmt, _ in FIGURES]
+        cells += [str(row.requests), str(row.failed_checks)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ratios_table(rows: Sequence[GatewayFigures]) -> str:
+    """For every pair of gateways A, B: each figure of A divided by the same figure of B."""
+    header = ["A / B", *(label for label, *_ in FIGURES)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for a, b in combinations(rows, 2):
+        cells = [f"{a.gateway} / {b.gateway}"]
+        cells += [ratio(getattr(a, attr), getattr(b, attr)) for _, attr, _, _ in FIGURES]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""The overhead benchmark: one query that one subgraph (products) answers, sent straight to the
+subgraph and through each gateway at low concurrency; the gateway's added latency.
+
+`python -m bench.overhead.run` (from the repository root; `make bench` runs it). Settings are
+BENCH_* variables (bench/harness/env.py; BENCH_OVERHEAD_VUS, default 1); results go to
+bench/results/<date>-overhead.md. The subgraph runs without its response memo here, so the
+direct call does real GraphQL work (cached parse, validation, execution).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.federation.gateways import BENCH_DIR, launch
+from bench.federation.run import Subgraphs, compose, wait_graphql
+from bench.harness.compare import response_problem
+from bench.harness.env import BenchSettings, load_averages, machine_description, read_settings
+from bench.harness.k6 import LoadResult, run_load
+from bench.harness.procs import Process, free_port, post_json
+
+QUERY_FILE = Path(__file__).resolve().parent / "query.graphql"
+
+
+@dataclass(frozen=True)
+class OverheadRow:
+    target: str
+    result: LoadResult | None
+    problem: str | None
+
+
+def measure(
+    target: str,
+    url: str,
+    settings: BenchSettings,
+    vus: int,
+    body_file: Path,
+    expected_file: Path,
+    work: Path,
+) -> LoadResult:
+    def load(duration: str, summary: str) -> LoadResult:
+        return run_load(
+            endpoint=url,
+            body_file=body_file,
+            expected_file=expected_file,
+            vus=vus,
+            duration=duration,
+            summary_file=work / f"{target}-{summary}",
+            log_file=work / f"{target}-k6.log",
+            cpus=settings.loadgen_cpus,
+        )
+
+    load(settings.warmup, "warmup.json")
+    return load(settings.duration, "summary.json")
+
+
+def render(settings: BenchSettings, vus: int, rows: list[OverheadRow], started: dt.datetime) -> str:
+    direct = next((row.result for row in rows if row.target == "direct" and row.result), None)
+    lines = [
+        f"# Overhead benchmark, {started:%Y-%m-%d %H:%M} UTC",
+        "",
+        "One query the products subgraph answers alone (bench/overhead/query.graphql), sent",
+        "straight to the subgraph (`direct`) and through each gateway (plain mode settings).",
+        "",
+        f"- Machine: {machine_description()}; load average at start {load_averages()}.",
+        f"- Load: {vus} VU(s), {settings.duration} measured after a {settings.warmup} warm-up.",
+        f"- Pinning (taskset): gateway on CPU {settings.gateway_cpus}, k6 on CPU"
+        f" {settings.loadgen_cpus}, subgraphs on CPU {settings.subgraph_cpus}.",
+        "",
+        "| target | RPS | p50 ms | p99 ms | added p50 ms | added p99 ms | p50 / direct p50"
+        " | failed checks | problem |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if row.result is None:
+            lines.append(f"| {row.target} | – | – | – | – | – | – | – | {row.problem} |")
+            continue
+        r = row.result
+        if direct is not None and row.target != "direct":
+            added50 = f"{r.p50_ms - direct.p50_ms:.2f}"
+            added99 = f"{r.p99_ms - direct.p99_ms:.2f}"
+            times = f"{r.p50_ms / direct.p50_ms:.2f}×" if direct.p50_ms else "–"
+        else:
+            added50 = added99 = times = "–"
+        lines.append(
+            f"| {row.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {added50} |"
+            f" {added99} | {times} | {r.failed_checks} | {row.problem or 'none'} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    settings = read_settings(BENCH_DIR)
+    vus = int(os.environ.get("BENCH_OVERHEAD_VUS", "1"))
+    started = dt.datetime.now(dt.UTC)
+    work = settings.work_dir / f"overhead-{started:%Y%m%d-%H%M%S}"
+    work.mkdir(parents=True, exist_ok=True)
+    settings.results_dir.mkdir(parents=True, exist_ok=True)
+    print(f"overhead benchmark; logs in {work}", flush=True)
+
+    body = json.dumps({"query": QUERY_FILE.read_text(), "operationName": "Overhead"}).encode()
+    body_file = work / "body.json"
+    body_file.write_bytes(body)
+    subgraphs = Subgraphs(work, settings.subgraph_cpus, memo=False)
+    rows: list[OverheadRow] = []
+    try:
+        supergraph = work / "supergraph.graphql"
+        compose(subgraphs.urls, supergraph)
+        direct_url = subgraphs.urls["products"]
+        status, answer = post_json(direct_url, body)
+        document = json.loads(answer)
+        if status != 200 or document.get("errors"):
+            raise RuntimeError(f"the products subgraph did not answer cleanly: {answer[:300]!r}")
+        expected = {"data": document["data"]}
+        expected_file = work / "expected.json"
+        expected_file.write_text(json.dumps(expected))
+        print("  direct", flush=True)
+        direct = measure("direct", direct_url, settings, vus, body_file, expected_file, work)
+        rows.append(OverheadRow("direct", direct, None))
+        for name in settings.gateways:
+            port = free_port()
+            spec = launch(
+                name,
+                "plain",
+                supergraph=supergraph,
+                port=port,
+                subgraph_urls=subgraphs.urls,
+                work_dir=work / name,
+                mosaic_workers=settings.mosaic_workers,
+            )
+            url = f"http://127.0.0.1:{port}/graphql"
+            process = Process(
+                name,
+                spec.argv,
+                log_path=work / name / "gateway.log",
+                cwd=spec.cwd,
+                env=spec.env,
+                cpus=settings.gateway_cpus,
+            )
+            print(f"  {name}", flush=True)
+            try:
+                wait_graphql(url, process)
+                problem = response_problem(*post_json(url, body), expected)
+                if problem:
+                    rows.append(OverheadRow(name, None, problem))
+                    continue
+                result = measure(name, url, settings, vus, body_file, expected_file, work)
+                wrong = None if result.all_correct else f"{result.failed_checks} failed checks"
+                rows.append(OverheadRow(name, result, wrong))
+            except RuntimeError as error:
+                rows.append(OverheadRow(name, None, str(error).replace("\n", " ")[-300:]))
+            finally:
+                process.stop()
+            time.sleep(1)
+    finally:
+        subgraphs.stop()
+    report = render(settings, vus, rows, started)
+    out = settings.results_dir / f"{started:%Y-%m-%d}-overhead.md"
+    out.write_text(report)
+    print(report)
+    print(f"written to {out}")
+    return 0 if all(row.problem is None for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

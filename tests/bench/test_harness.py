@@ -1,0 +1,96 @@
+"""The benchmark harness's own logic (the benchmarks themselves never run in tests)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from bench.harness.compare import first_difference, response_problem
+from bench.harness.k6 import parse_summary
+from bench.harness.procs import cpu_seconds, process_tree, rss_bytes
+from bench.harness.report import GatewayFigures, figures_table, ratio, ratios_table
+
+EXPECTED = {"data": {"users": [{"id": "1", "reviews": [{"id": "1"}, {"id": "2"}]}]}}
+
+
+def figures(gateway: str, rps: float, rss: float) -> GatewayFigures:
+    return GatewayFigures(
+        gateway=gateway,
+        rps=rps,
+        p50_ms=10.0,
+        p95_ms=20.0,
+        p99_ms=40.0,
+        cpu_percent=90.0,
+        cpu_ms_per_request=1000 * 0.9 / rps,
+        peak_rss_mb=rss,
+        subgraph_requests_per_request=7.0,
+        requests=int(rps * 30),
+        failed_checks=0,
+    )
+
+
+def test_same_data_in_another_key_order_is_the_reference() -> None:
+    body = json.dumps({"data": {"users": [{"reviews": [{"id": "1"}, {"id": "2"}], "id": "1"}]}})
+    assert response_problem(200, body.encode(), EXPECTED) is None
+
+
+def test_list_order_errors_and_status_are_problems() -> None:
+    swapped = {"data": {"users": [{"id": "1", "reviews": [{"id": "2"}, {"id": "1"}]}]}}
+    problem = response_problem(200, json.dumps(swapped).encode(), EXPECTED)
+    assert problem is not None and "data.users[0].reviews[0].id" in problem
+    with_errors = {**EXPECTED, "errors": [{"message": "boom"}]}
+    assert "boom" in (response_problem(200, json.dumps(with_errors).encode(), EXPECTED) or "")
+    assert "status 502" in (response_problem(502, b"bad gateway", EXPECTED) or "")
+    assert "not JSON" in (response_problem(200, b"<html>", EXPECTED) or "")
+
+
+def test_first_difference_names_missing_keys() -> None:
+    assert first_difference({"a": 1}, {"a": 1, "b": 2}) == "data.b missing"
+
+
+def test_ratios_divide_each_figure_of_a_by_b() -> None:
+    assert ratio(150.0, 50.0) == "3.00×"
+    assert ratio(1.0, 0.0) == "–"
+    rows = [figures("mosaic", 150.0, 100.0), figures("hive", 50.0, 400.0)]
+    table = ratios_table(rows)
+    pair = next(line for line in table.splitlines() if line.startswith("| mosaic / hive"))
+    cells = [cell.strip() for cell in pair.strip("|").split("|")]
+    assert cells[1] == "3.00×"  # RPS
+    assert cells[6] == "0.33×"  # CPU ms per request
+    assert cells[7] == "0.25×"  # peak RSS
+    assert "| hive | 50 |" in figures_table(rows)
+
+
+def test_k6_summary_figures() -> None:
+    summary = {
+        "metrics": {
+            "http_reqs": {"values": {"count": 300, "rate": 10.5}},
+            "http_req_duration": {"values": {"med": 4.0, "p(95)": 9.0, "p(99)": 12.5}},
+            "checks": {"values": {"passes": 900, "fails": 3}},
+        }
+    }
+    result = parse_summary(summary)
+    assert (result.requests, result.rps, result.p50_ms, result.p99_ms) == (300, 10.5, 4.0, 12.5)
+    assert result.failed_checks == 3 and not result.all_correct
+
+
+def test_process_tree_usage_covers_children() -> None:
+    code = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+        "sum(i * i for i in range(3_000_000))\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        tree = process_tree(parent.pid)
+        assert tree[0] == parent.pid and len(tree) == 2
+        assert cpu_seconds([parent.pid]) > 0.05
+        assert rss_bytes(tree) > rss_bytes([parent.pid]) > 1_000_000
+    finally:
+        for pid in reversed(process_tree(parent.pid)):
+            subprocess.run(["kill", str(pid)], check=False)
+        parent.wait(10)
