@@ -30,11 +30,11 @@ GATEWAY_NAMES = ("mosaic", "hive", "apollo", "grafbase")
 # Mosaic's router settings per mode (MOSAIC_* variables, see README "Router").
 MOSAIC_MODE_ENV: dict[str, dict[str, str]] = {
     "plain": {
-        "MOSAIC_ROUTER_DEDUPLICATE_SUBGRAPH_REQUESTS": "false",
+        "MOSAIC_ROUTER_DEDUP_SUBGRAPH_REQUESTS": "false",
         "MOSAIC_ROUTER_COALESCE_QUERIES": "false",
     },
     "coalescing": {
-        "MOSAIC_ROUTER_DEDUPLICATE_SUBGRAPH_REQUESTS": "true",
+        "MOSAIC_ROUTER_DEDUP_SUBGRAPH_REQUESTS": "true",
         "MOSAIC_ROUTER_COALESCE_QUERIES": "true",
     },
 }
@@ -84,7 +84,10 @@ def launch(
         argv += ["--port", str(port), "--workers", str(mosaic_workers)]
         env = MOSAIC_MODE_ENV[mode]
         described = ", ".join(f"{key}={value}" for key, value in env.items())
-        return Launch(name, argv, REPO_DIR, env, f"--workers {mosaic_workers}; {described}")
+        # BENCH_MOSAIC_DIR measures another checkout of Mosaic (its code first on the path).
+        source = Path(os.environ.get("BENCH_MOSAIC_DIR") or REPO_DIR)
+        env = {**env, "PYTHONPATH": str(source)}
+        return Launch(name, argv, source, env, f"--workers {mosaic_workers}; {described}")
     if name == "hive":
         config = work_dir / "gateway.config.mjs"
         config.write_text(HIVE_CONFIG[mode])
