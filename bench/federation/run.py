@@ -236,6 +236,8 @@ def render(
         f"- Pinning (taskset): gateway on CPU {settings.gateway_cpus}, k6 on CPU"
         f" {settings.loadgen_cpus}, subgraphs on CPU {settings.subgraph_cpus}.",
         "- CPU and peak RSS: the gateway's process tree, from /proc (RSS sampled every 0.1 s).",
+        "  RPS per core = 1000 / CPU ms per request: what one busy core would serve; on a",
+        "  shared machine it is the figure least disturbed by other load.",
         "- Subgraph req/request: requests counted in the subgraphs during the measured run,",
         '  divided by the client requests; "1 request" is the same for one isolated request.',
         "",

@@ -23,6 +23,12 @@ class GatewayFigures:
     requests: int
     failed_checks: int
 
+    @property
+    def rps_per_core(self) -> float:
+        """Requests one fully busy core would serve at the measured CPU cost per request: the
+        figure least disturbed by other load on a shared machine."""
+        return 1000.0 / self.cpu_ms_per_request if self.cpu_ms_per_request else 0.0
+
 
 # (label, attribute, format, higher_is_better)
 FIGURES: tuple[tuple[str, str, str, bool], ...] = (
@@ -32,6 +38,7 @@ FIGURES: tuple[tuple[str, str, str, bool], ...] = (
     ("p99 ms", "p99_ms", "{:.1f}", False),
     ("CPU % of a core", "cpu_percent", "{:.0f}", False),
     ("CPU ms/request", "cpu_ms_per_request", "{:.2f}", False),
+    ("RPS per core", "rps_per_core", "{:.0f}", True),
     ("peak RSS MB", "peak_rss_mb", "{:.0f}", False),
     ("subgraph req/request", "subgraph_requests_per_request", "{:.2f}", False),
 )

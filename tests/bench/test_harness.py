@@ -58,7 +58,8 @@ def test_ratios_divide_each_figure_of_a_by_b() -> None:
     cells = [cell.strip() for cell in pair.strip("|").split("|")]
     assert cells[1] == "3.00×"  # RPS
     assert cells[6] == "0.33×"  # CPU ms per request
-    assert cells[7] == "0.25×"  # peak RSS
+    assert cells[7] == "3.00×"  # RPS per core
+    assert cells[8] == "0.25×"  # peak RSS
     assert "| hive | 50 |" in figures_table(rows)
 
 
