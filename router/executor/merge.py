@@ -78,7 +78,7 @@ def _select(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for field in fields:
-        value = obj.get(field.name)
+        value = obj.get(field.source or field.name)
         if value is None:
             if field.key:
                 raise _Missing  # never send a representation with a null key field

@@ -17,8 +17,13 @@ class InputsBuilder:
     typename_as: str | None = None
     fields: dict[str, InputsField] = field(default_factory=dict)
 
-    def add(self, selections: tuple[Selection, ...], key: bool) -> None:
+    def add(
+        self, selections: tuple[Selection, ...], key: bool, renamed: dict[str, str] | None = None
+    ) -> None:
         _add_fields(self.fields, selections, key)
+        for name, alias in (renamed or {}).items():
+            if name in self.fields:
+                self.fields[name].source = alias
 
     def freeze(self) -> InputFragment:
         names = ["__typename", *[n for n in self.fields if n != "__typename"]]
@@ -42,15 +47,16 @@ class InputsBuilder:
 class InputsField:
     key: bool
     children: dict[str | None, dict[str, InputsField]] | None = None  # type condition -> fields
+    source: str | None = None
 
     def freeze(self, name: str) -> InputField:
         if self.children is None:
-            return InputField(name, self.key)
+            return InputField(name, self.key, None, self.source)
         fragments = tuple(
             InputFragment(tc or "", tuple(f.freeze(n) for n, f in fields.items()))
             for tc, fields in self.children.items()
         )
-        return InputField(name, self.key, fragments)
+        return InputField(name, self.key, fragments, self.source)
 
     def pretty(self, name: str, indent: int) -> list[str]:
         pad = "  " * indent

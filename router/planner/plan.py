@@ -11,9 +11,10 @@ from router.planner.operation import Condition
 class InputField:
     """One field of a representation; `key` fields must be present and non-null."""
 
-    name: str  # the response key in the merged data (and the name sent in the representation)
+    name: str  # the name sent in the representation
     key: bool
     children: tuple[InputFragment, ...] | None = None  # for composite fields
+    source: str | None = None  # the response key in the merged data when it is not `name`
 
 
 @dataclass(frozen=True)

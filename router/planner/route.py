@@ -511,8 +511,8 @@ class Router:
             child = self.entity_group(target, path, frozenset(deps))
             rename = as_type != type_name or self.is_interface_object(as_type, target)
             inputs = child.inputs_for(type_name, as_type if rename else None)
-            inputs.add(key_fields, key=True)
-            inputs.add(required, key=False)
+            inputs.add(key_fields, key=True, renamed=cursor.renamed)
+            inputs.add(required, key=False, renamed=cursor.renamed)
             child_cursor = child.selection.fragment(as_type)
             self.plan_field(child, child_cursor, as_type, field, path, None, conds, True)
             return {child.id}

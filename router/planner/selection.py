@@ -65,9 +65,22 @@ def _directives(
 Item = FieldItem | FragmentItem
 
 
+def _args_text(arguments: tuple[ArgumentNode, ...]) -> str:
+    return " ".join(print_ast(a) for a in arguments)
+
+
 @dataclass
 class SelectionSet:
     items: dict[tuple[object, ...], Item] = field(default_factory=dict)
+    # planner-added fields whose response key a client alias took: name -> internal alias
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    def _conflicts(self, response_key: str, name: str, arguments: tuple[ArgumentNode, ...]) -> bool:
+        for item in self.items.values():
+            if isinstance(item, FieldItem) and item.response_key == response_key:
+                if item.name != name or _args_text(item.arguments) != _args_text(arguments):
+                    return True
+        return False
 
     def field(
         self,
@@ -78,6 +91,13 @@ class SelectionSet:
         directives: tuple[DirectiveNode, ...] = (),
         composite: bool = False,
     ) -> FieldItem:
+        if self._conflicts(response_key, name, arguments):
+            # FieldsInSetCanMerge: give the later field an internal alias (Apollo's __alias_N).
+            alias = self.renamed.get(name)
+            if alias is None:
+                alias = f"{name}__alias_{len(self.renamed)}"
+                self.renamed[name] = alias
+            response_key = alias
         key = ("f", response_key, conditions)
         item = self.items.get(key)
         if isinstance(item, FieldItem):

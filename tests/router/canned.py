@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ class CannedSubgraph:
     data: dict[str, Any]
     requests: list[dict[str, Any]] = field(default_factory=list)
 
-    def entities(self, representations: list[Any]) -> list[Any]:
+    def entities(self, representations: list[Any], query: str) -> list[Any]:
         store = self.data.get("entities", {})
         out: list[Any] = []
         for rep in representations:
@@ -157,10 +158,13 @@ class CannedSubgraph:
                     found = candidate
                     break
             if found is not None:
-                expect = found.get("__expect", {})
-                for k, v in expect.items():
-                    if rep.get(k) != v:
-                        raise GraphQLError(f"representation lacks {k}={v!r}: {rep}")
+                # __expect: {field: {required: value}}, checked when the query selects `field`
+                for selected, expect in found.get("__expect", {}).items():
+                    if re.search(rf"\b{selected}\b", query) is None:
+                        continue
+                    for k, v in expect.items():
+                        if rep.get(k) != v:
+                            raise GraphQLError(f"representation lacks {k}={v!r}: {rep}")
                 found = {k: v for k, v in found.items() if not k.startswith("__")} | {
                     "__typename": found.get("__typename", rep["__typename"])
                 }
@@ -179,7 +183,9 @@ class CannedSubgraph:
         root: dict[str, Any] = dict(self.data.get("Query", {}))
         if "representations" in variables:
             try:
-                root["_entities"] = self.entities(variables["representations"])
+                root["_entities"] = self.entities(
+                    variables["representations"], payload.get("query", "")
+                )
             except GraphQLError as error:
                 return {"data": None, "errors": [error.formatted]}
         op_root = {**root, **self.data.get("Mutation", {})}

@@ -34,11 +34,20 @@ function compose(dir) {
   writeFileSync(join(dir, "supergraph.graphql"), result.supergraphSdl);
   const queryFile = join(dir, "query.graphql");
   if (existsSync(queryFile)) {
-    const supergraph = Supergraph.build(result.supergraphSdl);
-    const planner = new QueryPlanner(supergraph);
-    const op = operationFromDocument(supergraph.schema, parse(readFileSync(queryFile, "utf8")));
-    const plan = planner.buildQueryPlan(op);
-    writeFileSync(join(dir, "apollo-plan.txt"), prettyFormatQueryPlan(plan) + "\n");
+    const requestFile = join(dir, "request.json");
+    const request = existsSync(requestFile) ? JSON.parse(readFileSync(requestFile, "utf8")) : {};
+    let text;
+    try {
+      const supergraph = Supergraph.build(result.supergraphSdl);
+      const planner = new QueryPlanner(supergraph);
+      const op = operationFromDocument(supergraph.schema, parse(readFileSync(queryFile, "utf8")), {
+        operationName: request.operationName,
+      });
+      text = prettyFormatQueryPlan(planner.buildQueryPlan(op));
+    } catch (e) {
+      text = `no plan: ${e.message}`;
+    }
+    writeFileSync(join(dir, "apollo-plan.txt"), text + "\n");
   }
 }
 

@@ -1,10 +1,11 @@
-"""Regenerate expected.json of fixture cases from @apollo/gateway (the reference), and plan.txt
-from Mosaic's planner. Run by hand after adding a case; review the diff before committing:
+"""Regenerate fixture expectations: expected.json from @apollo/gateway (the reference) and
+plan.txt from Mosaic's planner, and report where Mosaic's response differs from Apollo's.
+Run by hand after adding or changing a case; review the diff before committing:
 
-    .venv/bin/python tests/router/regen_expected.py [CASE ...]
+    .venv/bin/python -m tests.router.regen_expected [CASE ...]
 
-A case with `expected.keep` keeps its hand-written expected.json (where Apollo and Mosaic
-disagree on purpose; the file says why).
+A case with an `expected.keep` file keeps its hand-written expected.json (Apollo and Mosaic
+disagree there on purpose, or the gateway lacks the feature; the file says why).
 """
 
 from __future__ import annotations
@@ -13,24 +14,23 @@ import asyncio
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from graphql import parse
-
-from router.planner import build_plan, normalize
-from router.supergraph import load_supergraph
 from tests.router.canned import CannedServer, load_case_subgraphs
-from tests.router.test_cases import CASES, SCHEMAS, case_data
+from tests.router.test_cases import CASES, SCHEMAS, case_data, comparable, run_case
 
 HERE = Path(__file__).parent
 
 
 def _clean(body: dict[str, Any]) -> dict[str, Any]:
-    """Keep what the fixture compares: data, errors (message, path, code), valueCompletion."""
     out: dict[str, Any] = {}
     if body.get("errors"):
-        out["errors"] = body["errors"]
+        out["errors"] = [
+            {k: v for k, v in e.items() if k in ("message", "path", "extensions")}
+            for e in body["errors"]
+        ]
     out["data"] = body.get("data")
     return out
 
@@ -45,25 +45,25 @@ async def main(names: list[str]) -> None:
     await server.start()
     try:
         items = []
+        mine: dict[str, dict[str, Any]] = {}
         for case in cases:
+            with tempfile.TemporaryDirectory() as tmp:
+                _, body, plan = await run_case(case, server.port, Path(tmp))
+            mine[case.name] = body
+            (case / "plan.txt").write_text(plan.strip() + "\n" if plan else "")
             request = (
                 json.loads((case / "request.json").read_text())
                 if (case / "request.json").exists()
                 else {}
             )
             sdl = (case / "supergraph.graphql").read_text()
-            supergraph = load_supergraph(sdl)
-            query = (case / "query.graphql").read_text()
-            op = normalize(supergraph.schema, parse(query), request.get("operationName"))
-            plan = build_plan(supergraph, op, frozenset(request.get("labels", [])))
-            (case / "plan.txt").write_text(plan.pretty() + "\n")
             items.append(
                 {
                     "id": case.name,
                     "supergraph": sdl.replace(
                         "http://subgraphs/", f"http://127.0.0.1:{server.port}/{case.name}/"
                     ),
-                    "query": query,
+                    "query": (case / "query.graphql").read_text(),
                     "variables": request.get("variables"),
                     "operationName": request.get("operationName"),
                 }
@@ -76,15 +76,18 @@ async def main(names: list[str]) -> None:
         results = json.loads(stdout)
         for case in cases:
             result = results[case.name]
-            if (case / "expected.keep").exists():
-                print(f"{case.name}: kept (expected.keep); apollo said {json.dumps(result)[:300]}")
-                continue
             if "error" in result:
-                print(f"{case.name}: gateway failed: {result['error']}")
+                print(f"{case.name}: GATEWAY FAILED: {result['error']}")
                 continue
             body = _clean(result["body"])
+            if (case / "expected.keep").exists():
+                if comparable(body) != comparable(mine[case.name]):
+                    print(f"{case.name}: kept; apollo differs: {json.dumps(body)[:300]}")
+                continue
             (case / "expected.json").write_text(json.dumps(body, indent=2) + "\n")
-            print(f"{case.name}: {json.dumps(body)[:160]}")
+            if comparable(body) != comparable(mine[case.name]):
+                print(f"{case.name}: DIFFERS\n  apollo: {json.dumps(body)[:600]}")
+                print(f"  mosaic: {json.dumps(mine[case.name])[:600]}")
     finally:
         await server.stop()
 
