@@ -1,0 +1,143 @@
+"""Subgraph SDLs -> supergraph SDL, or the list of composition errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graphql import GraphQLError, print_ast
+
+from router.compose.api_schema import api_schema
+from router.compose.context import MergeContext, subgraph_facts
+from router.compose.errors import CompositionError
+from router.compose.inaccessible import validate_inaccessible
+from router.compose.merge import merge_all
+from router.compose.model import ComposedLink, MergedSupergraph
+from router.compose.print_supergraph import print_supergraph
+from router.compose.satisfiability import check_satisfiability
+from router.compose.subgraph import Subgraph, parse_subgraph
+from router.compose.validate_subgraph import validate_subgraph
+
+
+@dataclass(frozen=True)
+class SubgraphSource:
+    """One subgraph to compose: its name, routing URL and SDL."""
+
+    name: str
+    url: str
+    sdl: str
+
+
+@dataclass(frozen=True)
+class CompositionResult:
+    supergraph_sdl: str | None
+    errors: tuple[CompositionError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.supergraph_sdl is not None and not self.errors
+
+
+def _composed_directives(ctx: MergeContext, merged: MergedSupergraph) -> None:
+    """@composeDirective: keep the directive, its definition and its spec's @link."""
+    for sg in ctx.subgraphs:
+        for name in sg.compose_directives:
+            link = next(
+                (lk for lk in sg.links for _, local in lk.imports if local == f"@{name}"), None
+            )
+            definition = sg.directive_defs.get(name)
+            if link is None or definition is None:
+                ctx.error(
+                    "DIRECTIVE_COMPOSITION_ERROR",
+                    f'Directive "@{name}" in subgraph "{sg.name}" cannot be composed because it '
+                    "is not a member of a core feature",
+                    subgraph=sg.name,
+                )
+                continue
+            if link.url.startswith("https://specs.apollo.dev/"):
+                ctx.error(
+                    "DIRECTIVE_COMPOSITION_ERROR",
+                    f'Composing federation directive "@{name}" in subgraph "{sg.name}" is not '
+                    "supported",
+                    subgraph=sg.name,
+                )
+                continue
+            ctx.composed.add(name)
+            if all(existing.url != link.url for existing in merged.composed_links):
+                merged.composed_links.append(ComposedLink(link.url, (f"@{name}",)))
+            printed = print_ast(definition)
+            if printed not in merged.directive_defs:
+                merged.directive_defs.append(printed)
+
+
+def _executable_directives(subgraphs: list[Subgraph]) -> list[str]:
+    """Executable directives defined identically in every subgraph stay in the supergraph."""
+    executable = {
+        "QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
+        "INLINE_FRAGMENT", "VARIABLE_DEFINITION",
+    }  # fmt: skip
+    kept: list[str] = []
+    first = subgraphs[0].directive_defs if subgraphs else {}
+    for name, definition in first.items():
+        locations = {loc.value for loc in definition.locations}
+        if not locations <= executable:
+            continue
+        printed = print_ast(definition)
+        if all(print_ast(sg.directive_defs.get(name) or definition) == printed and name in
+               sg.directive_defs for sg in subgraphs):  # fmt: skip
+            kept.append(printed)
+    return kept
+
+
+def compose(sources: Sequence[SubgraphSource]) -> CompositionResult:
+    """Compose subgraphs into a supergraph (Federation v2 rules, Apollo's output format)."""
+    errors: list[CompositionError] = []
+    subgraphs: list[Subgraph] = []
+    used: dict[str, set[tuple[str, str]]] = {}
+    names = [s.name for s in sources]
+    for name in sorted(set(names)):
+        if names.count(name) > 1:
+            errors.append(CompositionError("INVALID_SUBGRAPH_NAME", f'Duplicate subgraph "{name}"'))
+    for source in sorted(sources, key=lambda s: s.name):
+        subgraph, parse_errors = parse_subgraph(source.name, source.url, source.sdl)
+        errors += parse_errors
+        if subgraph is None:
+            continue
+        subgraph_errors, used_fields = validate_subgraph(subgraph)
+        errors += subgraph_errors
+        used[subgraph.name] = used_fields
+        subgraphs.append(subgraph)
+    if errors:
+        return CompositionResult(None, tuple(errors))
+    if not subgraphs:
+        return CompositionResult(None, (CompositionError("NO_QUERIES", "No subgraphs"),))
+    ctx = MergeContext(subgraphs, {sg.name: subgraph_facts(sg, used[sg.name]) for sg in subgraphs})
+    merged = MergedSupergraph(graphs=ctx.graphs, types=ctx.types)
+    _composed_directives(ctx, merged)
+    merged.directive_defs += _executable_directives(subgraphs)
+    merge_all(ctx)
+    if not ctx.errors:
+        validate_inaccessible(ctx)
+    if not ctx.errors:
+        check_satisfiability(ctx)
+    if ctx.errors:
+        return CompositionResult(None, tuple(ctx.errors))
+    merged.uses_inaccessible = _uses(ctx, "inaccessible")
+    merged.uses_tag = _uses(ctx, "tag")
+    sdl = print_supergraph(merged)
+    try:
+        api_schema(sdl)
+    except (GraphQLError, TypeError) as exc:
+        return CompositionResult(None, (CompositionError("INVALID_GRAPHQL", str(exc)),))
+    return CompositionResult(sdl, ())
+
+
+def _uses(ctx: MergeContext, what: str) -> bool:
+    for sg in ctx.subgraphs:
+        for t in sg.types.values():
+            elements = [t, *t.fields.values(), *t.values.values()]
+            elements += [a for f in t.fields.values() for a in f.args.values()]
+            for e in elements:
+                if (what == "tag" and e.tags) or (what == "inaccessible" and e.inaccessible):
+                    return True
+    return False

@@ -1,0 +1,236 @@
+"""The merged model -> supergraph SDL in Apollo's format (link v1.0, join v0.5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql import StringValueNode, print_ast
+from graphql.language.block_string import print_block_string
+
+from router.compose.model import (
+    JoinField,
+    JoinType,
+    MArg,
+    MElement,
+    MergedSupergraph,
+    MField,
+    MType,
+)
+
+JOIN_DEFINITIONS = "\n".join(
+    line
+    for line in (Path(__file__).parent / "join_v0_5.graphql").read_text().splitlines()
+    if not line.startswith("#")
+)
+LINK_DIRECTIVE = (
+    "directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) "
+    "repeatable on SCHEMA"
+)
+INACCESSIBLE_DIRECTIVE = (
+    "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | "
+    "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION"
+)
+TAG_DIRECTIVE = (
+    "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | "
+    "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | "
+    "SCHEMA"
+)
+JOIN_TYPES = {
+    "input join__ContextArgument": """\
+input join__ContextArgument {
+  name: String!
+  type: String!
+  context: String!
+  selection: join__FieldValue!
+}""",
+    "scalar join__DirectiveArguments": "scalar join__DirectiveArguments",
+    "scalar join__FieldSet": "scalar join__FieldSet",
+    "scalar join__FieldValue": "scalar join__FieldValue",
+    "scalar link__Import": "scalar link__Import",
+    "enum link__Purpose": '''\
+enum link__Purpose {
+  """
+  `SECURITY` features provide metadata necessary to securely resolve fields.
+  """
+  SECURITY
+
+  """
+  `EXECUTION` features provide metadata necessary for operation execution.
+  """
+  EXECUTION
+}''',
+}
+ROOT_OPERATIONS = (("query", "Query"), ("mutation", "Mutation"), ("subscription", "Subscription"))
+
+
+def _string(value: str) -> str:
+    return print_ast(StringValueNode(value=value))
+
+
+def _description(text: str | None, indent: str) -> str:
+    if text is None:
+        return ""
+    block = print_block_string(text)
+    return "".join(f"{indent}{line}\n" if line else "\n" for line in block.split("\n"))
+
+
+class _Printer:
+    def __init__(self, merged: MergedSupergraph) -> None:
+        self.merged = merged
+
+    def graph(self, name: str) -> str:
+        return self.merged.graph_enum(name)
+
+    def join_type(self, join: JoinType) -> str:
+        args = [f"graph: {self.graph(join.graph)}"]
+        if join.key is not None:
+            args.append(f"key: {_string(join.key)}")
+        if join.extension:
+            args.append("extension: true")
+        if not join.resolvable:
+            args.append("resolvable: false")
+        if join.interface_object:
+            args.append("isInterfaceObject: true")
+        return f"@join__type({', '.join(args)})"
+
+    def join_field(self, join: JoinField) -> str:
+        if join.graph is None:
+            return "@join__field"
+        args = [f"graph: {self.graph(join.graph)}"]
+        for name, value in (
+            ("requires", join.requires),
+            ("provides", join.provides),
+            ("type", join.type),
+        ):
+            if value is not None:
+                args.append(f"{name}: {_string(value)}")
+        if join.external:
+            args.append("external: true")
+        if join.override is not None:
+            args.append(f"override: {_string(join.override)}")
+        if join.used_overridden:
+            args.append("usedOverridden: true")
+        if join.override_label is not None:
+            args.append(f"overrideLabel: {_string(join.override_label)}")
+        return f"@join__field({', '.join(args)})"
+
+    def common(self, element: MElement) -> list[str]:
+        out: list[str] = []
+        if element.inaccessible:
+            out.append("@inaccessible")
+        out += [f"@tag(name: {_string(tag)})" for tag in element.tags]
+        out += [print_ast(d) for d in element.directives]
+        if element.deprecated is not None:
+            reason = element.deprecated
+            out.append(
+                "@deprecated"
+                if reason == "No longer supported"
+                else f"@deprecated(reason: {_string(reason)})"
+            )
+        return out
+
+    def arg(self, arg: MArg) -> str:
+        text = f"{arg.name}: {print_ast(arg.type)}"
+        if arg.default is not None:
+            text += f" = {print_ast(arg.default)}"
+        return " ".join([text, *self.common(arg)])
+
+    def field(self, f: MField, input_field: bool) -> str:
+        out = _description(f.description, "  ")
+        line = f"  {f.name}"
+        if f.args:
+            if any(a.description for a in f.args.values()):
+                inner = "\n".join(
+                    _description(a.description, "    ") + "    " + self.arg(a)
+                    for a in f.args.values()
+                )
+                line += f"(\n{inner}\n  )"
+            else:
+                line += "(" + ", ".join(self.arg(a) for a in f.args.values()) + ")"
+        line += f": {print_ast(f.type)}"
+        if input_field and f.default is not None:
+            line += f" = {print_ast(f.default)}"
+        directives = [self.join_field(j) for j in f.joins or ()] + self.common(f)
+        if directives:
+            line += " " + " ".join(directives)
+        return out + line
+
+    def type(self, t: MType) -> str:
+        keyword = {"object": "type", "input": "input"}.get(t.kind, t.kind)
+        head = f"{keyword} {t.name}"
+        if t.interfaces:
+            head += " implements " + " & ".join(t.interfaces)
+        directives = [self.join_type(j) for j in t.join_types]
+        directives += [
+            f"@join__implements(graph: {self.graph(g)}, interface: {_string(i)})"
+            for g, i in t.implements
+        ]
+        directives += [
+            f"@join__unionMember(graph: {self.graph(g)}, member: {_string(m)})"
+            for g, m in t.member_joins
+        ]
+        directives += self.common(t)
+        if t.specified_by:
+            directives.append(f"@specifiedBy(url: {_string(t.specified_by)})")
+        text = _description(t.description, "") + head
+        text += "".join(f"\n  {d}" for d in directives)
+        if t.kind in ("object", "interface", "input"):
+            body = "\n".join(self.field(f, t.kind == "input") for f in t.fields.values())
+            text += ("\n{\n" if directives else " {\n") + body + "\n}"
+        elif t.kind == "enum":
+            values = []
+            for v in t.values.values():
+                line = "  " + v.name
+                joins = [f"@join__enumValue(graph: {self.graph(g)})" for g in v.graphs]
+                line += "".join(" " + d for d in joins + self.common(v))
+                values.append(_description(v.description, "  ") + line)
+            text += ("\n{\n" if directives else " {\n") + "\n".join(values) + "\n}"
+        elif t.kind == "union" and t.members:
+            text += ("\n" if directives else " ") + "= " + " | ".join(t.members)
+        return text
+
+    def graph_enum(self) -> str:
+        values = "\n".join(
+            f"  {g.enum} @join__graph(name: {_string(g.name)}, url: {_string(g.url)})"
+            for g in self.merged.graphs
+        )
+        return "enum join__Graph {\n" + values + "\n}"
+
+    def schema(self) -> str:
+        links = [
+            '@link(url: "https://specs.apollo.dev/link/v1.0")',
+            '@link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION)',
+        ]
+        if self.merged.uses_tag:
+            links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
+        if self.merged.uses_inaccessible:
+            links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
+        for link in self.merged.composed_links:
+            imports = ", ".join(_string(i) for i in link.imports)
+            links.append(f"@link(url: {_string(link.url)}, import: [{imports}])")
+        roots = [f"  {op}: {name}" for op, name in ROOT_OPERATIONS if name in self.merged.types]
+        return "schema\n" + "".join(f"  {d}\n" for d in links) + "{\n" + "\n".join(roots) + "\n}"
+
+    def print(self) -> str:
+        directives: dict[str, str] = {}
+        for block in JOIN_DEFINITIONS.strip().split("\n\n"):
+            directives[block.split("(")[0].split()[1]] = block
+        directives["@link"] = LINK_DIRECTIVE
+        if self.merged.uses_inaccessible:
+            directives["@inaccessible"] = INACCESSIBLE_DIRECTIVE
+        if self.merged.uses_tag:
+            directives["@tag"] = TAG_DIRECTIVE
+        for definition in self.merged.directive_defs:
+            directives["@" + definition.split("@", 1)[1].split("(")[0].split()[0]] = definition
+        types: dict[str, str] = {k.split()[1]: v for k, v in JOIN_TYPES.items()}
+        types["join__Graph"] = self.graph_enum()
+        for t in self.merged.types.values():
+            types[t.name] = self.type(t)
+        parts = [self.schema()]
+        parts += [directives[k] for k in sorted(directives, key=lambda n: (n.lower(), n))]
+        parts += [types[k] for k in sorted(types, key=lambda n: (n.lower(), n))]
+        return "\n\n".join(parts) + "\n"
+
+
+def print_supergraph(merged: MergedSupergraph) -> str:
+    return _Printer(merged).print()
