@@ -240,12 +240,26 @@ class _Checker:
         query = "{\n" + "".join("  " * (i + 1) + p + " {\n" for i, p in enumerate(path[:-1]))
         query += "  " * len(path) + path[-1] + "\n"
         query += "".join("  " * (i + 1) + "}\n" for i in reversed(range(len(path) - 1))) + "}"
+        t = self.types[state.type]
+        reasons = [f'cannot find field "{state.type}.{field_name}".']
+        for graph in sorted(set(self.resolvers(state.type, field_name)) - {state.graph}):
+            for key in self.keys_into(t, graph):
+                reasons.append(
+                    f'cannot move to subgraph "{graph}" using @key(fields: "{key}") of '
+                    f'"{state.type}", the key field(s) cannot be resolved from subgraph '
+                    f'"{state.graph}".'
+                )
+            if not self.keys_into(t, graph):
+                reasons.append(
+                    f'cannot move to subgraph "{graph}", which has field '
+                    f'"{state.type}.{field_name}", because type "{state.type}" has no @key '
+                    f'defined in subgraph "{graph}".'
+                )
         self.ctx.error(
             "SATISFIABILITY_ERROR",
             f"The following supergraph API query:\n{query}\ncannot be satisfied by the "
-            f'subgraphs because:\n- from subgraph "{state.graph}": cannot find field '
-            f'"{state.type}.{field_name}" (no subgraph reachable from there through @key jumps '
-            "can resolve it).",
+            f'subgraphs because:\n- from subgraph "{state.graph}":\n'
+            + "\n".join(f"  - {r}" for r in reasons),
             state.type,
             field_name,
             state.graph,
