@@ -155,6 +155,8 @@ class Comparison:
     apollo_loads_mosaic: bool | None = None
     apollo_api_of_mosaic_equal: bool | None = None
     detail: str = ""
+    mosaic_supergraph: str | None = None
+    apollo_supergraph: str | None = None
 
     @property
     def agree(self) -> bool:
@@ -206,8 +208,10 @@ def compare_all(sets: dict[str, list[SubgraphSource]]) -> dict[str, Comparison]:
         if ours.errors:
             detail += "\nmosaic: " + "\n".join(str(e) for e in ours.errors)
         out[name] = Comparison(
-            name, ours.ok, bool(theirs["ok"]), codes, their_codes, detail=detail, **fields
-        )
+            name, ours.ok, bool(theirs["ok"]), codes, their_codes, detail=detail,
+            mosaic_supergraph=ours.supergraph_sdl, apollo_supergraph=theirs.get("supergraph"),
+            **fields,
+        )  # fmt: skip
     return out
 
 
