@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.federation.gateways import BENCH_DIR, launch
 from bench.federation.run import QUERY_FILE, Subgraphs, compose, fetch_reference, wait_graphql
-from bench.harness.k6 import run_load
+from bench.harness.k6 import LoadResult, run_load
 from bench.harness.procs import Process, free_port, post_json, process_tree
 
 LINE_NUMBER = re.compile(r":\d+\)$")
@@ -100,6 +100,20 @@ def main() -> int:
         try:
             wait_graphql(url, router)
             post_json(url, body)
+
+            def load(length: str, summary: str) -> LoadResult:
+                return run_load(
+                    endpoint=url,
+                    body_file=body_file,
+                    expected_file=expected_file,
+                    vus=vus,
+                    duration=length,
+                    summary_file=work / summary,
+                    log_file=work / "k6.log",
+                    cpus=settings.loadgen_cpus,
+                )
+
+            load(settings.warmup, "warmup.json")  # pools filled, caches warm: steady state only
             workers = process_tree(router.pid)
             seconds = int(duration.rstrip("s"))
             raw_file = work / "profile.txt"
@@ -111,16 +125,7 @@ def main() -> int:
                 stderr=subprocess.STDOUT,
             )
             time.sleep(1)
-            result = run_load(
-                endpoint=url,
-                body_file=body_file,
-                expected_file=expected_file,
-                vus=vus,
-                duration=duration,
-                summary_file=work / "summary.json",
-                log_file=work / "k6.log",
-                cpus=settings.loadgen_cpus,
-            )
+            result = load(duration, "summary.json")
             spy.wait(seconds + 60)
         finally:
             router.stop()
@@ -129,7 +134,15 @@ def main() -> int:
     own, inclusive, total = aggregate(raw_file.read_text())
     print(f"mode {mode}, {vus} VUs, {duration}: {result.rps:.0f} RPS, p50 {result.p50_ms:.1f} ms")
     print(f"processes sampled: {len(workers)}; samples: {total}; raw stacks: {raw_file}")
-    for title, counter in (("self", own), ("total (inclusive)", inclusive)):
+    by_module: Counter[str] = Counter()
+    for frame, count in own.items():
+        head, _, tail = short(frame).partition(" (")
+        by_module[tail.rstrip(")") or head] += count
+    for title, counter in (
+        ("self", own),
+        ("total (inclusive)", inclusive),
+        ("module (self)", by_module),
+    ):
         print(f"\ntop {top} by {title} samples:")
         for frame, count in counter.most_common(top):
             print(f"{100 * count / max(total, 1):6.1f}%  {short(frame)}")

@@ -22,7 +22,7 @@ from bench.federation.run import Subgraphs, compose, wait_graphql
 from bench.harness.compare import response_problem
 from bench.harness.env import BenchSettings, load_averages, machine_description, read_settings
 from bench.harness.k6 import LoadResult, run_load
-from bench.harness.procs import Process, free_port, post_json
+from bench.harness.procs import Process, UsageMeter, free_port, post_json
 
 QUERY_FILE = Path(__file__).resolve().parent / "query.graphql"
 
@@ -32,6 +32,7 @@ class OverheadRow:
     target: str
     result: LoadResult | None
     problem: str | None
+    cpu_ms_per_request: float | None = None  # the target process tree's CPU per request
 
 
 def measure(
@@ -42,7 +43,10 @@ def measure(
     body_file: Path,
     expected_file: Path,
     work: Path,
-) -> LoadResult:
+    pid: int,
+) -> tuple[LoadResult, float]:
+    """The load result and the CPU milliseconds per request of process `pid`'s tree."""
+
     def load(duration: str, summary: str) -> LoadResult:
         return run_load(
             endpoint=url,
@@ -56,7 +60,11 @@ def measure(
         )
 
     load(settings.warmup, "warmup.json")
-    return load(settings.duration, "summary.json")
+    meter = UsageMeter(pid)
+    meter.start()
+    result = load(settings.duration, "summary.json")
+    usage = meter.stop()
+    return result, 1000.0 * usage.cpu_seconds / max(result.requests, 1)
 
 
 def render(settings: BenchSettings, vus: int, rows: list[OverheadRow], started: dt.datetime) -> str:
@@ -72,13 +80,16 @@ def render(settings: BenchSettings, vus: int, rows: list[OverheadRow], started: 
         f"- Pinning (taskset): gateway on CPU {settings.gateway_cpus}, k6 on CPU"
         f" {settings.loadgen_cpus}, subgraphs on CPU {settings.subgraph_cpus}.",
         "",
+        "CPU ms/request is the target's own process tree (the gateway alone, not the subgraph",
+        "behind it; for `direct`, the products subgraph): the cost least disturbed by other load.",
+        "",
         "| target | RPS | p50 ms | p99 ms | added p50 ms | added p99 ms | p50 / direct p50"
-        " | failed checks | problem |",
-        "|---|---|---|---|---|---|---|---|---|",
+        " | CPU ms/request | failed checks | problem |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if row.result is None:
-            lines.append(f"| {row.target} | – | – | – | – | – | – | – | {row.problem} |")
+            lines.append(f"| {row.target} | – | – | – | – | – | – | – | – | {row.problem} |")
             continue
         r = row.result
         if direct is not None and row.target != "direct":
@@ -89,7 +100,8 @@ def render(settings: BenchSettings, vus: int, rows: list[OverheadRow], started: 
             added50 = added99 = times = "–"
         lines.append(
             f"| {row.target} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {added50} |"
-            f" {added99} | {times} | {r.failed_checks} | {row.problem or 'none'} |"
+            f" {added99} | {times} | {row.cpu_ms_per_request or 0:.2f} | {r.failed_checks}"
+            f" | {row.problem or 'none'} |"
         )
     lines.append("")
     return "\n".join(lines)
@@ -121,8 +133,11 @@ def main() -> int:
         expected_file = work / "expected.json"
         expected_file.write_text(json.dumps(expected))
         print("  direct", flush=True)
-        direct = measure("direct", direct_url, settings, vus, body_file, expected_file, work)
-        rows.append(OverheadRow("direct", direct, None))
+        products_pid = subgraphs.processes["products"].pid
+        direct, direct_cpu = measure(
+            "direct", direct_url, settings, vus, body_file, expected_file, work, products_pid
+        )
+        rows.append(OverheadRow("direct", direct, None, direct_cpu))
         for name in settings.gateways:
             port = free_port()
             spec = launch(
@@ -150,9 +165,11 @@ def main() -> int:
                 if problem:
                     rows.append(OverheadRow(name, None, problem))
                     continue
-                result = measure(name, url, settings, vus, body_file, expected_file, work)
+                result, cpu = measure(
+                    name, url, settings, vus, body_file, expected_file, work, process.pid
+                )
                 wrong = None if result.all_correct else f"{result.failed_checks} failed checks"
-                rows.append(OverheadRow(name, result, wrong))
+                rows.append(OverheadRow(name, result, wrong, cpu))
             except RuntimeError as error:
                 rows.append(OverheadRow(name, None, str(error).replace("\n", " ")[-300:]))
             finally:
