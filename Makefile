@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: dev test lint typecheck pytest deps peers redis lock bench clean
+.PHONY: dev test lint typecheck pytest deps peers redis compose-tool lock bench clean
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -22,6 +22,10 @@ lock:
 redis:
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# Debian's docker-compose (1.29) validates docker-compose.yml without a Docker engine.
+compose-tool:
+	@command -v docker-compose >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }; }
+
 # npm reference peers (dev-only oracles) used by tests.
 peers:
 	@if [ -f tests/peers/package.json ]; then \
@@ -38,7 +42,7 @@ lint: deps
 typecheck: deps
 	.venv/bin/mypy
 
-pytest: deps redis peers
+pytest: deps redis peers compose-tool
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

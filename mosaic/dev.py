@@ -1,0 +1,201 @@
+"""The dev supervisor behind `mosaic dev`: one process per subgraph (and the router), started
+by module path, their output prefixed with their name, all stopped together.
+
+Shutdown is the supervisor's job: children run in their own sessions (a terminal's Ctrl-C
+reaches only the supervisor), get SIGTERM on SIGINT/SIGTERM or when any of them dies, and
+SIGKILL after a grace period. On Linux each child also gets PR_SET_PDEATHSIG, so even a
+killed supervisor leaves no orphan.
+
+Router hook: when the module `mosaic.commands.router` exists and `schema/supergraph.graphql`
+exists in the working directory, `mosaic router --supergraph schema/supergraph.graphql
+--host HOST --port BASE` is started too (after the subgraphs are healthy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import importlib.util
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from mosaic.subgraphs import SubgraphInfo
+
+SUPERGRAPH = Path("schema") / "supergraph.graphql"
+GRACE_SECONDS = 10.0
+HEALTH_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    argv: tuple[str, ...]
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def subgraph_spec(info: SubgraphInfo, host: str, base_port: int, log_level: str) -> ProcessSpec:
+    port = base_port + info.port_offset
+    argv = (sys.executable, "-m", "uvicorn", info.app_path, "--host", host, "--port", str(port),
+            "--log-level", log_level, "--ws", "websockets-sansio", "--no-access-log")  # fmt: skip
+    return ProcessSpec(info.name, argv, host, port)
+
+
+def router_spec(host: str, base_port: int, cwd: Path) -> ProcessSpec | None:
+    """The router, when its command exists and a supergraph has been composed."""
+    if importlib.util.find_spec("mosaic.commands.router") is None:
+        return None
+    if not (cwd / SUPERGRAPH).exists():
+        return None
+    argv = (sys.executable, "-m", "mosaic", "router", "--supergraph", str(SUPERGRAPH),
+            "--host", host, "--port", str(base_port))  # fmt: skip
+    return ProcessSpec("router", argv, host, base_port)
+
+
+def busy_ports(specs: Sequence[ProcessSpec]) -> list[int]:
+    busy = []
+    for spec in specs:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((spec.host, spec.port))
+            except OSError:
+                busy.append(spec.port)
+    return busy
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class Supervisor:
+    def __init__(self, specs: Sequence[ProcessSpec], *, cwd: Path) -> None:
+        self.specs = list(specs)
+        self.cwd = cwd
+        self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self._pumps: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+        self._width = max((len(s.name) for s in specs), default=6)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.request_stop)
+        try:
+            subgraphs = [s for s in self.specs if s.name != "router"]
+            routers = [s for s in self.specs if s.name == "router"]
+            for group in (subgraphs, routers):
+                for spec in group:
+                    await self._start(spec)
+                if not await self._wait_healthy(group):
+                    return 1
+            self._print_urls()
+            return await self._watch()
+        finally:
+            await self.stop_all()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    async def _start(self, spec: ProcessSpec) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = await asyncio.create_subprocess_exec(
+            *spec.argv,
+            cwd=self.cwd,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        self.processes[spec.name] = process
+        self._pumps.append(asyncio.create_task(self._pump(spec.name, process)))
+
+    async def _pump(self, name: str, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        prefix = f"{name:<{self._width}} | "
+        async for line in process.stdout:
+            sys.stdout.write(prefix + line.decode(errors="replace"))
+            sys.stdout.flush()
+
+    async def _wait_healthy(self, specs: Sequence[ProcessSpec]) -> bool:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+        pending = list(specs)
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            while pending:
+                if self._stop.is_set():
+                    return False
+                for spec in list(pending):
+                    process = self.processes[spec.name]
+                    if process.returncode is not None:
+                        print(f"mosaic dev: {spec.name} exited with {process.returncode}")
+                        return False
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(spec.base_url + "/health")).status_code == 200:
+                            pending.remove(spec)
+                if pending and time.monotonic() > deadline:
+                    names = ", ".join(s.name for s in pending)
+                    print(f"mosaic dev: no /health from {names} after {HEALTH_TIMEOUT_SECONDS}s")
+                    return False
+                if pending:
+                    await asyncio.sleep(0.2)
+        return True
+
+    def _print_urls(self) -> None:
+        lines = ["", "mosaic dev: running (Ctrl-C stops everything)"]
+        for spec in sorted(self.specs, key=lambda s: s.port):
+            pid = self.processes[spec.name].pid
+            lines.append(f"  {spec.name:<{self._width}}  {spec.base_url}/graphql  (pid {pid})")
+        print("\n".join(lines) + "\n", flush=True)
+
+    async def _watch(self) -> int:
+        waits = {asyncio.create_task(p.wait()): name for name, p in self.processes.items()}
+        stop = asyncio.create_task(self._stop.wait())
+        done, _ = await asyncio.wait([stop, *waits], return_when=asyncio.FIRST_COMPLETED)
+        for task in [stop, *waits]:
+            if task not in done:
+                task.cancel()
+        if stop in done:
+            return 0
+        for task in done:
+            if task in waits:
+                print(f"mosaic dev: {waits[task]} exited with {task.result()}; stopping all")
+        return 1
+
+    async def stop_all(self) -> None:
+        running = [p for p in self.processes.values() if p.returncode is None]
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(p.wait() for p in running)), timeout=GRACE_SECONDS
+            )
+        except TimeoutError:
+            for process in running:
+                if process.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+            await asyncio.gather(*(p.wait() for p in running))
+        for pump in self._pumps:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pump, timeout=2.0)
+        print("mosaic dev: stopped", flush=True)

@@ -1,0 +1,173 @@
+"""`mosaic dev` as a person runs it: a real process tree, real HTTP, a real SIGINT."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mosaic.dev import ProcessSpec, busy_ports, router_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_block(size: int = 8) -> int:
+    """A base port with `size` consecutive free ports (bound and released)."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1]) - 1
+        if base + size > 65000:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no free block of ports")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited; it only waits to be reaped.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
+
+
+class DevProcess:
+    def __init__(self, cwd: Path, base_port: int, *args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_")}
+        env.update(PYTHONPATH=str(ROOT), MOSAIC_DEV_BASE_PORT=str(base_port))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mosaic", "dev", *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, pattern: str, timeout: float = 90.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if match := re.search(pattern, line):
+                    return match
+            if self.process.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"no {pattern!r} in output:\n{''.join(self.lines)}")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def dev_process(tmp_path: Path) -> Iterator[DevProcess]:
+    process = DevProcess(tmp_path, _free_block())
+    yield process
+    process.kill()
+
+
+def test_dev_serves_users_with_seeded_data_and_stops_cleanly_on_sigint(
+    dev_process: DevProcess, tmp_path: Path
+) -> None:
+    match = dev_process.wait_for(r"users\s+(http://127\.0\.0\.1:(\d+))/graphql\s+\(pid (\d+)\)")
+    base_url, port, child = match.group(1), int(match.group(2)), int(match.group(3))
+    assert _alive(child)
+    sdl = httpx.post(f"{base_url}/graphql", json={"query": "{ _service { sdl } }"}, timeout=10)
+    assert 'type User @key(fields: "id")' in sdl.json()["data"]["_service"]["sdl"]
+    login = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": 'mutation { login(email: "alice@mosaic.dev", password: "mosaic-demo-1")'
+              " { user { name } } }"},
+        timeout=10,
+    )  # fmt: skip
+    assert login.json()["data"]["login"]["user"]["name"] == "Alice Doe"
+    assert (tmp_path / ".data" / "users.db").exists()
+    assert (tmp_path / ".data" / "jwt" / "private.pem").exists()
+
+    dev_process.process.send_signal(signal.SIGINT)  # what Ctrl-C sends the supervisor
+    assert dev_process.process.wait(30) == 0
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child), "the users process outlived the supervisor"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+    assert "mosaic dev: stopped" in "".join(dev_process.lines)
+
+
+def test_dev_refuses_busy_ports(tmp_path: Path) -> None:
+    base = _free_block()
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", base + 1))
+        squatter.listen()
+        dev = DevProcess(tmp_path, base, "--no-seed")
+        try:
+            assert dev.process.wait(90) == 1
+        finally:
+            dev.kill()
+    dev.wait_for(rf"port\(s\) {base + 1} already in use.*MOSAIC_DEV_BASE_PORT")
+
+
+def test_router_hook_needs_a_composed_supergraph(tmp_path: Path) -> None:
+    assert router_spec("127.0.0.1", 4000, tmp_path) is None
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "supergraph.graphql").write_text("schema { query: Query }")
+    spec = router_spec("127.0.0.1", 4100, tmp_path)
+    assert spec is not None  # mosaic.commands.router exists on main
+    assert spec.port == 4100
+    supergraph = "schema/supergraph.graphql"
+    assert spec.argv[1:] == ("-m", "mosaic", "router", "--supergraph", supergraph,
+                             "--host", "127.0.0.1", "--port", "4100")  # fmt: skip
+
+
+def test_busy_ports_reports_only_taken_ones() -> None:
+    base = _free_block(2)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", base))
+        squatter.listen()
+        specs = [
+            ProcessSpec("a", (), "127.0.0.1", base),
+            ProcessSpec("b", (), "127.0.0.1", base + 1),
+        ]
+        assert busy_ports(specs) == [base]
+
+
+def test_a_dying_subgraph_stops_the_supervisor_with_an_error(dev_process: DevProcess) -> None:
+    match = dev_process.wait_for(r"users\s+http://\S+\s+\(pid (\d+)\)")
+    os.kill(int(match.group(1)), signal.SIGKILL)
+    assert dev_process.process.wait(30) == 1
+    dev_process.wait_for(r"mosaic dev: users exited with -9; stopping all")
