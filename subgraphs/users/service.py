@@ -225,7 +225,9 @@ class UserService:
             or user is None
         ):
             raise Unauthenticated("Invalid email or password")
-        return await self._issue(user, family_id=new_id())
+        async with self.db.transaction() as session:
+            refresh_token = self._add_refresh_token(session, user.id, family_id=new_id())
+        return self._pair(user, refresh_token)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         now = datetime.now(UTC)
@@ -252,12 +254,14 @@ class UserService:
                 user = await session.get(User, token.user_id)
                 if user is None:
                     raise Unauthenticated("Invalid refresh token")
-                family_id = token.family_id
+                # Same transaction as the claim: a concurrent replay that revokes the family
+                # after this commits revokes the new token too.
+                rotated = self._add_refresh_token(session, user.id, token.family_id)
         if replayed_family is not None:
             log.warning("refresh token replayed; family %s revoked", replayed_family)
             raise Unauthenticated("Refresh token was already used; sign in again")
         assert user is not None
-        return await self._issue(user, family_id=family_id)
+        return self._pair(user, rotated)
 
     async def logout(self, refresh_token: str) -> None:
         async with self.db.transaction() as session:
@@ -276,20 +280,23 @@ class UserService:
             .values(revoked_at=now)
         )
 
-    async def _issue(self, user: User, family_id: str) -> TokenPair:
+    def _add_refresh_token(self, session: Any, user_id: str, family_id: str) -> str:
+        """Add a new refresh token of the family to the session; returns the token itself."""
         now = datetime.now(UTC)
         refresh_token = secrets.token_urlsafe(32)
-        async with self.db.transaction() as session:
-            session.add(
-                RefreshToken(
-                    id=new_id(),
-                    user_id=user.id,
-                    family_id=family_id,
-                    token_hash=_hash_token(refresh_token),
-                    created_at=now,
-                    expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
-                )
+        session.add(
+            RefreshToken(
+                id=new_id(),
+                user_id=user_id,
+                family_id=family_id,
+                token_hash=_hash_token(refresh_token),
+                created_at=now,
+                expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
             )
+        )
+        return refresh_token
+
+    def _pair(self, user: User, refresh_token: str) -> TokenPair:
         access_token = mint_access_token(self.settings, self.signing_key, user.id, user.roles)
         return TokenPair(
             access_token=access_token,
