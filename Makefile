@@ -47,7 +47,7 @@ pytest: deps redis peers compose-tool
 
 test: lint typecheck pytest
 
-bench: deps
+bench: deps redis
 	bash bench/run.sh
 
 clean:

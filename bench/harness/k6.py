@@ -59,19 +59,21 @@ def run_load(
     *,
     endpoint: str,
     body_file: Path,
-    expected_file: Path,
+    expected_file: Path | None,
     vus: int,
     duration: str,
     summary_file: Path,
     log_file: Path,
     cpus: str | None,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
     """Run load.js against endpoint and return its summary (raises if k6 fails to run)."""
     env = {
         **os.environ,
         "ENDPOINT": endpoint,
         "BODY_FILE": str(body_file),
-        "EXPECTED_FILE": str(expected_file),
+        "EXPECTED_FILE": str(expected_file) if expected_file else "",
+        "HEADERS_JSON": json.dumps(headers or {}),
         "VUS": str(vus),
         "DURATION": duration,
         "SUMMARY_FILE": str(summary_file),
