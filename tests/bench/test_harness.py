@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+from bench.domain.run import point_supergraph
+from bench.federation.profile import aggregate
 from bench.harness.compare import first_difference, response_problem
 from bench.harness.k6 import parse_summary
 from bench.harness.procs import cpu_seconds, process_tree, rss_bytes
@@ -95,3 +98,30 @@ def test_process_tree_usage_covers_children() -> None:
         for pid in reversed(process_tree(parent.pid)):
             subprocess.run(["kill", str(pid)], check=False)
         parent.wait(10)
+
+
+def test_point_supergraph_rewrites_only_running_subgraphs(tmp_path: Path) -> None:
+    source = tmp_path / "in.graphql"
+    source.write_text(
+        "enum join__Graph {\n"
+        '  USERS @join__graph(name: "users", url: "http://localhost:4001/graphql")\n'
+        '  TASKS @join__graph(name: "tasks", url: "http://localhost:4002/graphql")\n'
+        "}\n"
+    )
+    out = tmp_path / "out.graphql"
+    point_supergraph(source, {"users": "http://127.0.0.1:5555/graphql"}, out)
+    text = out.read_text()
+    assert '@join__graph(name: "users", url: "http://127.0.0.1:5555/graphql")' in text
+    assert '@join__graph(name: "tasks", url: "http://localhost:4002/graphql")' in text
+
+
+def test_profile_aggregates_self_and_inclusive_samples_per_function() -> None:
+    raw = (
+        "process 1;main (app.py:3);handle (app.py:10);shape (shape.py:5) 6\n"
+        "process 1;main (app.py:3);handle (app.py:12);fetch (client.py:7) 3\n"
+        "process 1;main (app.py:3) 1\n"
+    )
+    own, inclusive, total = aggregate(raw)
+    assert total == 10
+    assert own["shape (shape.py)"] == 6 and own["main (app.py)"] == 1
+    assert inclusive["handle (app.py)"] == 9 and inclusive["main (app.py)"] == 10
