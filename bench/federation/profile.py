@@ -3,8 +3,9 @@
 `python -m bench.federation.profile` (from the repository root; needs `pip install py-spy`).
 Starts the four subgraphs and Mosaic (mode from BENCH_MODES' first entry, default plain), runs
 k6 for BENCH_DURATION while py-spy samples the router's process tree, and prints the functions
-with the most on-CPU samples, by self time and by total (inclusive) time. The raw stacks and a
-flame graph land in bench/.work/profile-<time>/.
+with the most on-CPU samples, by self time, by total (inclusive) time and by module. The raw
+stacks land in bench/.work/profile-<time>/. BENCH_PROFILE_QUERY=overhead profiles the overhead
+benchmark's one-subgraph query instead of the deep query.
 """
 
 from __future__ import annotations
@@ -65,7 +66,12 @@ def main() -> int:
     work = BENCH_DIR / ".work" / f"profile-{started:%Y%m%d-%H%M%S}"
     work.mkdir(parents=True, exist_ok=True)
     py_spy = Path(sys.executable).parent / "py-spy"
-    body = json.dumps({"query": QUERY_FILE.read_text(), "operationName": "TestQuery"}).encode()
+    # BENCH_PROFILE_QUERY=overhead profiles the overhead benchmark's small query instead.
+    if os.environ.get("BENCH_PROFILE_QUERY") == "overhead":
+        query_file, operation = BENCH_DIR / "overhead" / "query.graphql", "Overhead"
+    else:
+        query_file, operation = QUERY_FILE, "TestQuery"
+    body = json.dumps({"query": query_file.read_text(), "operationName": operation}).encode()
     body_file = work / "body.json"
     body_file.write_bytes(body)
     subgraphs = Subgraphs(work, os.environ.get("BENCH_SUBGRAPH_CPUS", "1"))
