@@ -1,12 +1,14 @@
 """A bounded satisfiability check: can every API field be reached by some query plan?
 
-Walks states (type, subgraph) from the root fields. At each state, every field of the type in
-the API schema must be resolvable: in the same subgraph, or after a chain of @key jumps (at most
-MAX_JUMPS) whose key fields can be collected where the jump starts; a @requires must be
-collectable the same way. Fields that no state can resolve are SATISFIABILITY_ERRORs, reported
-with the query that reaches them. Simplifications against Apollo's full validation: @provides
-paths are not followed, abstract fields missing from a subgraph's interface are not resolved by
-type explosion, and each state is visited once (not once per path).
+Walks the supergraph from the root fields, like Apollo's validation: each node is a type with
+the set of subgraphs a plan could be in at that point (its options). Every API field of the
+type must be resolvable from some option: in the same subgraph, or after a chain of @key jumps
+(at most MAX_JUMPS) whose key fields can be collected where the jump starts, with any @requires
+collectable the same way; an interface field the subgraph lacks is resolved through each
+implementation it knows (type explosion). Fields that no option resolves are
+SATISFIABILITY_ERRORs, reported with a query that reaches them. Simplifications against
+Apollo: @provides paths are not followed, nodes are (type, options) pairs visited once each
+(at most MAX_NODES), and @interfaceObject downcasts are not explored.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from router.compose.model import MType
 from router.compose.subgraph import named_type
 
 MAX_JUMPS = 3
+MAX_NODES = 20_000  # bound on distinct (type, subgraph options) nodes visited
 ROOTS = ("Query", "Mutation", "Subscription")
 
 
@@ -30,6 +33,14 @@ ROOTS = ("Query", "Mutation", "Subscription")
 class State:
     type: str
     graph: str
+
+
+@dataclass(frozen=True)
+class Node:
+    """A supergraph path's end: its type and every subgraph a plan could be in there."""
+
+    type: str
+    graphs: frozenset[str]
 
 
 class _Checker:
@@ -172,64 +183,111 @@ class _Checker:
                 found.append(graph)
         return found
 
-    def possible_states(self, type_name: str, graph: str) -> list[State]:
+    def explode(self, state: State, field_name: str) -> list[str] | None:
+        """Type explosion: an interface field the subgraph can't resolve on the interface is
+        resolvable when it is from each implementation the subgraph knows (None: it isn't)."""
+        t = self.types[state.type]
+        if t.kind != "interface":
+            return None
+        implementations = [
+            o.name
+            for o in self.types.values()
+            if o.kind == "object" and (state.graph, t.name) in o.implements
+        ]
+        graphs: set[str] = set()
+        for name in implementations:
+            if field_name not in self.types[name].fields:
+                return None
+            found = self.targets(State(name, state.graph), field_name)
+            if not found:
+                return None
+            graphs.update(found)
+        return sorted(graphs)
+
+    def next_nodes(self, type_name: str, graphs: frozenset[str]) -> list[Node]:
+        """The node a field leads to, plus one node per runtime type an abstract type has."""
         t = self.types.get(type_name)
         if t is None or t.kind not in ("object", "interface", "union"):
             return []
-        states = [State(type_name, graph)]
-        if t.kind == "union":
-            states += [State(m, g) for g, m in t.member_joins if g == graph]
-        elif t.kind == "interface":
-            for other in self.types.values():
-                if other.kind == "object" and (graph, type_name) in other.implements:
-                    states.append(State(other.name, graph))
-        if graph not in t.graphs and t.kind == "object":
-            # Reached through an @interfaceObject: the subgraph only knows the interface.
-            return [State(i, graph) for i in t.interfaces if graph in self.types[i].graphs]
-        return states
+        if t.kind == "object":
+            # A graph without the type reached it through an @interfaceObject: use the interface.
+            inside = frozenset(g for g in graphs if g in t.graphs)
+            nodes = [Node(type_name, inside)] if inside else []
+            for interface in t.interfaces:
+                via = frozenset(g for g in graphs - inside if g in self.types[interface].graphs)
+                if via:
+                    nodes.append(Node(interface, via))
+            return nodes
+        nodes = [Node(type_name, graphs)] if t.kind == "interface" else []
+        for other in self.types.values():
+            if other.kind != "object":
+                continue
+            if t.kind == "union":
+                options = frozenset(g for g, m in t.member_joins if m == other.name and g in graphs)
+            else:
+                options = frozenset(g for g in graphs if (g, type_name) in other.implements)
+            if options:
+                nodes.append(Node(other.name, options))
+        return nodes
+
+    def resolve(self, node: Node, field_name: str) -> list[str]:
+        """Graphs where `field_name` can be resolved from some option of `node`."""
+        found: set[str] = set()
+        for graph in sorted(node.graphs):
+            state = State(node.type, graph)
+            graphs = self.targets(state, field_name)
+            if not graphs:
+                graphs = self.explode(state, field_name) or []
+            found.update(graphs)
+        return sorted(found)
 
     def run(self) -> None:
-        parents: dict[State, tuple[State, str] | None] = {}
-        queue: deque[State] = deque()
+        parents: dict[Node, tuple[Node, str] | None] = {}
+        queue: deque[Node] = deque()
         for root in ROOTS:
             t = self.types.get(root)
-            if t is None:
-                continue
-            start = State(root, t.graphs[0])
-            parents[start] = None
-            queue.append(start)
+            if t is not None:
+                start = Node(root, frozenset(t.graphs))
+                parents[start] = None
+                queue.append(start)
         reported: set[tuple[str, str]] = set()
-        while queue:
-            state = queue.popleft()
-            t = self.types[state.type]
+        while queue and len(parents) < MAX_NODES:
+            node = queue.popleft()
+            t = self.types[node.type]
             if t.kind not in ("object", "interface"):
                 continue
             for f in t.fields.values():
                 if f.inaccessible or self.hidden(named_type(f.type)):
                     continue
-                graphs = self.targets(state, f.name)
+                graphs = self.resolve(node, f.name)
                 if not graphs:
+                    if t.kind == "interface" and not self.known_implementations(node):
+                        continue  # no option can return an object of this interface
                     if (t.name, f.name) not in reported:
                         reported.add((t.name, f.name))
-                        self.report(state, f.name, parents)
+                        self.report(node, f.name, parents)
                     continue
-                for graph in graphs:
-                    for nxt in self.possible_states(named_type(f.type), graph):
-                        if nxt not in parents:
-                            parents[nxt] = (state, f.name)
-                            queue.append(nxt)
-            if t.kind == "interface":
-                continue
+                for nxt in self.next_nodes(named_type(f.type), frozenset(graphs)):
+                    if nxt not in parents:
+                        parents[nxt] = (node, f.name)
+                        queue.append(nxt)
+
+    def known_implementations(self, node: Node) -> bool:
+        return any(
+            (g, node.type) in o.implements for o in self.types.values() for g in node.graphs
+        ) or any(
+            j.interface_object and j.graph in node.graphs for j in self.types[node.type].join_types
+        )
 
     def hidden(self, type_name: str) -> bool:
         t = self.types.get(type_name)
         return t is not None and t.inaccessible
 
     def report(
-        self, state: State, field_name: str, parents: dict[State, tuple[State, str] | None]
+        self, node: Node, field_name: str, parents: dict[Node, tuple[Node, str] | None]
     ) -> None:
         path: list[str] = [field_name]
-        current: State | None = state
+        current: Node | None = node
         while current is not None:
             parent = parents.get(current)
             if parent is None:
@@ -240,29 +298,31 @@ class _Checker:
         query = "{\n" + "".join("  " * (i + 1) + p + " {\n" for i, p in enumerate(path[:-1]))
         query += "  " * len(path) + path[-1] + "\n"
         query += "".join("  " * (i + 1) + "}\n" for i in reversed(range(len(path) - 1))) + "}"
-        t = self.types[state.type]
-        reasons = [f'cannot find field "{state.type}.{field_name}".']
-        for graph in sorted(set(self.resolvers(state.type, field_name)) - {state.graph}):
-            for key in self.keys_into(t, graph):
-                reasons.append(
-                    f'cannot move to subgraph "{graph}" using @key(fields: "{key}") of '
-                    f'"{state.type}", the key field(s) cannot be resolved from subgraph '
-                    f'"{state.graph}".'
-                )
-            if not self.keys_into(t, graph):
-                reasons.append(
-                    f'cannot move to subgraph "{graph}", which has field '
-                    f'"{state.type}.{field_name}", because type "{state.type}" has no @key '
-                    f'defined in subgraph "{graph}".'
-                )
+        t = self.types[node.type]
+        lines = []
+        for graph in sorted(node.graphs):
+            reasons = [f'cannot find field "{node.type}.{field_name}".']
+            for target in sorted(set(self.resolvers(node.type, field_name)) - {graph}):
+                for key in self.keys_into(t, target):
+                    reasons.append(
+                        f'cannot move to subgraph "{target}" using @key(fields: "{key}") of '
+                        f'"{node.type}", the key field(s) cannot be resolved from subgraph '
+                        f'"{graph}".'
+                    )
+                if not self.keys_into(t, target):
+                    reasons.append(
+                        f'cannot move to subgraph "{target}", which has field '
+                        f'"{node.type}.{field_name}", because type "{node.type}" has no @key '
+                        f'defined in subgraph "{target}".'
+                    )
+            lines.append(f'- from subgraph "{graph}":\n' + "\n".join(f"  - {r}" for r in reasons))
         self.ctx.error(
             "SATISFIABILITY_ERROR",
             f"The following supergraph API query:\n{query}\ncannot be satisfied by the "
-            f'subgraphs because:\n- from subgraph "{state.graph}":\n'
-            + "\n".join(f"  - {r}" for r in reasons),
-            state.type,
+            "subgraphs because:\n" + "\n".join(lines),
+            node.type,
             field_name,
-            state.graph,
+            sorted(node.graphs)[0] if node.graphs else None,
         )
 
 

@@ -33,6 +33,7 @@ from router.compose.join_metadata import join_metadata
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
+ROUTER_SCHEMAS = HERE.parent / "schemas"
 ORACLE = HERE / "oracle.mjs"
 PEERS = HERE.parents[2] / "tests" / "peers" / "node_modules" / "@apollo" / "composition"
 
@@ -54,7 +55,14 @@ def load_fixture(path: Path) -> list[SubgraphSource]:
 
 
 def fixture_sets() -> dict[str, list[SubgraphSource]]:
-    return {p.stem: load_fixture(p) for p in sorted(FIXTURES.glob("*.graphql"))}
+    """Our fixture files, plus the router's shared schema sets (tests/router/schemas/*/)."""
+    sets = {p.stem: load_fixture(p) for p in sorted(FIXTURES.glob("*.graphql"))}
+    for folder in sorted(p for p in ROUTER_SCHEMAS.glob("*") if p.is_dir()):
+        sets[f"ok_router_schema_{folder.name}"] = [
+            SubgraphSource(p.stem, f"http://subgraphs/{p.stem}", p.read_text())
+            for p in sorted(folder.glob("*.graphql"))
+        ]
+    return sets
 
 
 def run_oracle(cases: list[dict[str, Any]]) -> dict[str, Any]:
