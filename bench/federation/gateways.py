@@ -52,6 +52,11 @@ HIVE_CONFIG = {
 }
 
 
+def mosaic_source() -> Path:
+    """The Mosaic checkout to measure: BENCH_MOSAIC_DIR (its code first on the path), else this."""
+    return Path(os.environ.get("BENCH_MOSAIC_DIR") or REPO_DIR)
+
+
 @dataclass(frozen=True)
 class Launch:
     """Everything needed to start one gateway: command, environment and working folder."""
@@ -84,8 +89,7 @@ def launch(
         argv += ["--port", str(port), "--workers", str(mosaic_workers)]
         env = MOSAIC_MODE_ENV[mode]
         described = ", ".join(f"{key}={value}" for key, value in env.items())
-        # BENCH_MOSAIC_DIR measures another checkout of Mosaic (its code first on the path).
-        source = Path(os.environ.get("BENCH_MOSAIC_DIR") or REPO_DIR)
+        source = mosaic_source()
         env = {**env, "PYTHONPATH": str(source)}
         return Launch(name, argv, source, env, f"--workers {mosaic_workers}; {described}")
     if name == "hive":

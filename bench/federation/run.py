@@ -17,12 +17,20 @@ from typing import Any
 
 from bench.federation.gateways import (
     BENCH_DIR,
+    NODE_MODULES,
     SUBGRAPH_NAMES,
     SUBGRAPHS_DIR,
     launch,
+    mosaic_source,
 )
 from bench.harness.compare import response_problem
-from bench.harness.env import BenchSettings, load_averages, machine_description, read_settings
+from bench.harness.env import (
+    BenchSettings,
+    gateway_versions,
+    load_averages,
+    machine_description,
+    read_settings,
+)
 from bench.harness.k6 import LoadResult, run_load
 from bench.harness.procs import (
     Process,
@@ -231,6 +239,7 @@ def render(
         "Apollo Gateway), k6 with every response checked against the reference.",
         "",
         f"- Machine: {machine_description()}; load average at start {load_averages()}.",
+        f"- Versions: {gateway_versions(NODE_MODULES, mosaic_source())}.",
         f"- Load: {settings.vus} VUs, {settings.duration} measured after a {settings.warmup}"
         " warm-up, per gateway and mode.",
         f"- Pinning (taskset): gateway on CPU {settings.gateway_cpus}, k6 on CPU"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -70,3 +71,26 @@ def load_averages() -> str:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
+
+
+def gateway_versions(node_modules: Path, mosaic_dir: Path) -> str:
+    """Versions of the gateways under test: npm packages, and Mosaic's git commit."""
+    parts = []
+    for package in (
+        "@graphql-hive/gateway",
+        "@apollo/gateway",
+        "@apollo/server",
+        "@grafbase/cli-x86_64-unknown-linux-musl",
+    ):
+        try:
+            version = json.loads((node_modules / package / "package.json").read_text())["version"]
+        except (OSError, ValueError, KeyError):
+            version = "?"
+        parts.append(f"{package} {version}")
+    commit = subprocess.run(
+        ["git", "-C", str(mosaic_dir), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return f"Mosaic {commit or '(not a git checkout)'}; " + ", ".join(parts)
