@@ -40,7 +40,7 @@ from bench.harness.procs import (
     post_json,
     wait_http,
 )
-from bench.harness.report import GatewayFigures, figures_table, ratios_table
+from bench.harness.report import GatewayFigures, figures_table, ratios_table, targets_table
 
 FEDERATION_DIR = Path(__file__).resolve().parent
 QUERY_FILE = FEDERATION_DIR / "query.graphql"
@@ -258,6 +258,9 @@ def render(
         if measured:
             lines += [figures_table(measured), "", "Ratios (A's figure / B's figure):", ""]
             lines += [ratios_table(measured), ""]
+            targets = targets_table(mode, measured)
+            if targets:
+                lines += ["Mosaic against the issue's targets:", "", targets, ""]
         lines += ["| gateway | configuration | subgraph requests, 1 request | problem |"]
         lines += ["|---|---|---|---|"]
         for run in mode_runs:

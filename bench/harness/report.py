@@ -71,3 +71,46 @@ def ratios_table(rows: Sequence[GatewayFigures]) -> str:
         cells += [ratio(getattr(a, attr), getattr(b, attr)) for _, attr, _, _ in FIGURES]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# The issue's speed targets: (mode, description, figure, peer, factor, Mosaic must be higher).
+TARGETS: tuple[tuple[str, str, str, str, float, bool], ...] = (
+    ("plain", "RPS ≥ 3× Hive Gateway's", "rps", "hive", 3.0, True),
+    ("plain", "RPS ≥ 3× Apollo Gateway's", "rps", "apollo", 3.0, True),
+    ("plain", "peak RSS ≤ ¼ of Hive Gateway's", "peak_rss_mb", "hive", 0.25, False),
+    ("coalescing", "RPS ≥ Grafbase's", "rps", "grafbase", 1.0, True),
+    ("coalescing", "RPS ≥ Hive Gateway's", "rps", "hive", 1.0, True),
+    ("coalescing", "peak RSS ≤ ¼ of Hive Gateway's", "peak_rss_mb", "hive", 0.25, False),
+)
+
+
+def _ratio_value(a: float, b: float) -> float:
+    return round(a / b, 2) if b else 0.0
+
+
+def targets_table(mode: str, rows: Sequence[GatewayFigures]) -> str:
+    """Mosaic against the targets of this mode: the same-run ratio and, for throughput, the
+    ratio of RPS per core (what each gateway does with one busy core)."""
+    by_name = {row.gateway: row for row in rows}
+    mosaic = by_name.get("mosaic")
+    lines = ["| target | ratio (same run) | ratio (RPS per core) | met |", "|---|---|---|---|"]
+    for target_mode, text, attr, peer, factor, higher in TARGETS:
+        other = by_name.get(peer)
+        if target_mode != mode or mosaic is None or other is None:
+            continue
+        # Judged at the precision shown (two decimals).
+        same = _ratio_value(getattr(mosaic, attr), getattr(other, attr))
+        if attr == "rps":
+            per_core = _ratio_value(mosaic.rps_per_core, other.rps_per_core)
+            verdicts = {
+                (True, True): "yes",
+                (False, True): "per core only",
+                (True, False): "same run only",
+                (False, False): "no",
+            }
+            met = verdicts[(same >= factor, per_core >= factor)]
+            lines.append(f"| {text} | {same:.2f}× | {per_core:.2f}× | {met} |")
+        else:
+            met = "yes" if (same >= factor if higher else same <= factor) else "no"
+            lines.append(f"| {text} | {same:.2f}× | – | {met} |")
+    return "\n".join(lines) if len(lines) > 2 else ""

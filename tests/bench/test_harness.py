@@ -12,7 +12,13 @@ from bench.federation.profile import aggregate
 from bench.harness.compare import first_difference, response_problem
 from bench.harness.k6 import parse_summary
 from bench.harness.procs import cpu_seconds, process_tree, rss_bytes
-from bench.harness.report import GatewayFigures, figures_table, ratio, ratios_table
+from bench.harness.report import (
+    GatewayFigures,
+    figures_table,
+    ratio,
+    ratios_table,
+    targets_table,
+)
 
 EXPECTED = {"data": {"users": [{"id": "1", "reviews": [{"id": "1"}, {"id": "2"}]}]}}
 
@@ -125,3 +131,15 @@ def test_profile_aggregates_self_and_inclusive_samples_per_function() -> None:
     assert total == 10
     assert own["shape (shape.py)"] == 6 and own["main (app.py)"] == 1
     assert inclusive["handle (app.py)"] == 9 and inclusive["main (app.py)"] == 10
+
+
+def test_targets_compare_mosaic_with_each_peer_per_mode() -> None:
+    rows = [figures("mosaic", 150.0, 100.0), figures("hive", 50.0, 450.0)]
+    plain = targets_table("plain", rows)
+    assert "| RPS ≥ 3× Hive Gateway's | 3.00× | 3.00× | yes |" in plain
+    assert "| peak RSS ≤ ¼ of Hive Gateway's | 0.22× | – | yes |" in plain
+    assert "Apollo" not in plain  # no Apollo row measured: no verdict
+    coalescing = targets_table("coalescing", [figures("mosaic", 40.0, 200.0), rows[1]])
+    assert "| RPS ≥ Hive Gateway's | 0.80× | 0.80× | no |" in coalescing
+    assert "| peak RSS ≤ ¼ of Hive Gateway's | 0.44× | – | no |" in coalescing
+    assert targets_table("plain", [rows[1]]) == ""
