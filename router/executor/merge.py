@@ -12,35 +12,72 @@ from router.planner.plan import InputField, InputFragment
 Path = tuple[str | int, ...]
 
 
-def objects_at(
-    data: Any, path: tuple[str, ...], at: Path = ()
-) -> list[tuple[dict[str, Any], Path]]:
-    """Every object at `path` ("@" expands lists) with its response path; nulls are skipped."""
-    out: list[tuple[dict[str, Any], Path]] = []
-    _collect(data, path, 0, at, out)
+def objects_at(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every object at `path` ("@" expands lists, nested lists flatten); nulls are skipped."""
+    current: list[Any] = [data]
+    for step in path:
+        following: list[Any] = []
+        if step == "@":
+            for value in current:
+                if isinstance(value, list):
+                    following.extend(value)
+        else:
+            for value in current:
+                if isinstance(value, dict):
+                    child = value.get(step)
+                    if child is not None:
+                        following.append(child)
+                elif isinstance(value, list):  # a list level the path does not name
+                    following.extend(_dig(value, step))
+        current = following
+    out: list[dict[str, Any]] = []
+    for value in current:
+        if isinstance(value, dict):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(v for v in _flatten(value) if isinstance(v, dict))
     return out
 
 
-def _collect(
-    value: Any, path: tuple[str, ...], i: int, at: Path, out: list[tuple[dict[str, Any], Path]]
-) -> None:
-    if value is None:
-        return
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            _collect(
-                item, path, i + 1 if i < len(path) and path[i] == "@" else i, (*at, index), out
-            )
-        return
-    if i == len(path):
+def _dig(values: list[Any], step: str) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
         if isinstance(value, dict):
-            out.append((value, at))
-        return
-    step = path[i]
-    if step == "@":  # a list expected but an object found: nothing to do here
-        return
-    if isinstance(value, dict):
-        _collect(value.get(step), path, i + 1, (*at, step), out)
+            child = value.get(step)
+            if child is not None:
+                out.append(child)
+        elif isinstance(value, list):
+            out.extend(_dig(value, step))
+    return out
+
+
+def _flatten(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, list):
+            out.extend(_flatten(value))
+        elif value is not None:
+            out.append(value)
+    return out
+
+
+def paths_of(data: Any, path: tuple[str, ...]) -> dict[int, Path]:
+    """id(object) -> response path, for the objects at `path` (only used to report errors)."""
+    out: dict[int, Path] = {}
+
+    def walk(value: Any, i: int, at: Path) -> None:
+        if isinstance(value, list):
+            step_i = i + 1 if i < len(path) and path[i] == "@" else i
+            for index, item in enumerate(value):
+                walk(item, step_i, (*at, index))
+        elif isinstance(value, dict):
+            if i == len(path):
+                out[id(value)] = at
+            elif path[i] != "@":
+                walk(value.get(path[i]), i + 1, (*at, path[i]))
+
+    walk(data, 0, ())
+    return out
 
 
 def _matches(typename: str | None, condition: str, possible: Mapping[str, frozenset[str]]) -> bool:

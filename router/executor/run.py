@@ -10,7 +10,14 @@ from typing import Any
 import orjson
 
 from router.executor.client import SubgraphClients, SubgraphFailure
-from router.executor.merge import Path, dedup_key, deep_merge, objects_at, representation
+from router.executor.merge import (
+    Path,
+    dedup_key,
+    deep_merge,
+    objects_at,
+    paths_of,
+    representation,
+)
 from router.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -108,10 +115,11 @@ class Executor:
     async def entity_fetch(self, node: FetchNode, state: Execution, path: tuple[str, ...]) -> None:
         assert node.requires is not None
         reps: list[dict[str, Any]] = []
-        targets: list[list[tuple[dict[str, Any], Path]]] = []
+        targets: list[list[dict[str, Any]]] = []
         index: dict[bytes, int] = {}
-        for obj, at in objects_at(state.data, path):
-            rep = representation(obj, node.requires, self.possible)
+        requires, possible = node.requires, self.possible
+        for obj in objects_at(state.data, path):
+            rep = representation(obj, requires, possible)
             if rep is None:
                 continue
             key = dedup_key(rep)
@@ -119,9 +127,9 @@ class Executor:
             if i is None:
                 index[key] = len(reps)
                 reps.append(rep)
-                targets.append([(obj, at)])
+                targets.append([obj])
             else:
-                targets[i].append((obj, at))
+                targets[i].append(obj)
         if not reps:
             return
         body = self._body(node, state, {"representations": reps})
@@ -130,8 +138,12 @@ class Executor:
             return
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
-        for error in response.get("errors") or ():
-            self._add_error(state, node, error, None, targets)
+        errors = response.get("errors")
+        if errors:
+            located = paths_of(state.data, path)
+            paths = [[located.get(id(obj), ()) for obj in objs] for objs in targets]
+            for error in errors:
+                self._add_error(state, node, error, None, paths)
         if not isinstance(entities, list):
             if not response.get("errors"):
                 state.errors.append(
@@ -144,7 +156,7 @@ class Executor:
         for i, entity in enumerate(entities[: len(targets)]):
             if not isinstance(entity, dict):
                 continue
-            for obj, _ in targets[i]:
+            for obj in targets[i]:
                 deep_merge(obj, entity, self.abstract)
 
     def _add_error(
@@ -153,7 +165,7 @@ class Executor:
         node: FetchNode,
         error: Any,
         prefixes: tuple[Path, ...] | None,
-        targets: list[list[tuple[dict[str, Any], Path]]] | None,
+        targets: list[list[Path]] | None,
     ) -> None:
         if not isinstance(error, dict):
             error = {"message": str(error)}
@@ -175,7 +187,7 @@ class Executor:
                 ):
                     i = sub_path[1]
                     if 0 <= i < len(targets):
-                        paths = [[*at, *sub_path[2:]] for _, at in targets[i]]
+                        paths = [[*at, *sub_path[2:]] for at in targets[i]]
             else:
                 paths = [list(sub_path)]
         if paths:

@@ -8,7 +8,7 @@ value-completion problems are reported in `extensions.valueCompletion`, not in `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,9 @@ class _Bubble(Exception):
     """A null reached a non-null position; caught by the nearest nullable ancestor."""
 
 
+TYPENAME, LEAF, ENUM, COMPOSITE, PASSTHROUGH = range(5)
+
+
 @dataclass
 class ShapedField:
     response_key: str
@@ -38,6 +41,37 @@ class ShapedField:
     type: GraphQLOutputType | None
     enum_values: frozenset[str] | None
     child: CompiledSelection | None
+    # compiled: what to do at request time
+    kind: int = LEAF
+    conditional: bool = False
+    wrappers: tuple[bool, ...] = ()  # outside in: True = non-null, False = list
+    named: str = ""
+    nonnull: bool = False
+    simple: bool = False  # a nullable leaf: copy the value as is
+
+    def __post_init__(self) -> None:
+        self.conditional = not any(not conds for conds in self.occurrences)
+        if self.name == "__typename":
+            self.kind = TYPENAME
+            return
+        if self.type is None:
+            self.kind = PASSTHROUGH
+            return
+        wrappers: list[bool] = []
+        t: Any = self.type
+        while isinstance(t, GraphQLNonNull | GraphQLList):
+            wrappers.append(isinstance(t, GraphQLNonNull))
+            t = t.of_type
+        self.wrappers = tuple(wrappers)
+        self.named = t.name
+        self.nonnull = bool(wrappers) and wrappers[0]
+        if self.child is not None and not is_leaf_type(t):
+            self.kind = COMPOSITE
+        elif self.enum_values is not None:
+            self.kind = ENUM
+        else:
+            self.kind = LEAF
+            self.simple = not wrappers
 
     def included(self, variables: Mapping[str, Any]) -> bool:
         for conditions in self.occurrences:
@@ -138,109 +172,126 @@ class Shaper:
     schema: GraphQLSchema
     root: CompiledSelection
     root_type: str
-    intro: Callable[[], dict[str, Any]] | None = None
 
     def shape(
         self, data: Mapping[str, Any] | None, variables: Mapping[str, Any]
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        problems: list[dict[str, Any]] = []
-        walker = _Walker(self.schema, variables, problems)
+        walker = _Walker(self.schema, variables, track=False)
         try:
-            out = walker.object(data or {}, self.root, self.root_type, [])
+            out: dict[str, Any] | None = walker.object(data or {}, self.root, self.root_type)
         except _Bubble:
-            return None, problems
-        return out, problems
+            out = None
+        if not walker.bubbled:
+            return out, []
+        # Rare: a null reached a non-null position. Walk again, tracking paths for the report.
+        tracker = _Walker(self.schema, variables, track=True)
+        try:
+            tracker.object(data or {}, self.root, self.root_type)
+        except _Bubble:
+            pass
+        return out, tracker.problems
 
 
 class _Walker:
-    def __init__(
-        self, schema: GraphQLSchema, variables: Mapping[str, Any], problems: list[dict[str, Any]]
-    ) -> None:
-        self.schema = schema
+    def __init__(self, schema: GraphQLSchema, variables: Mapping[str, Any], track: bool) -> None:
+        self.types = schema.type_map
         self.variables = variables
-        self.problems = problems
+        self.track = track
+        self.bubbled = False
+        self.problems: list[dict[str, Any]] = []
+        self.path: list[str | int] = []
 
     def object(
-        self,
-        obj: Mapping[str, Any],
-        selection: CompiledSelection,
-        static_type: str,
-        path: list[str | int],
+        self, obj: Mapping[str, Any], selection: CompiledSelection, static_type: str
     ) -> dict[str, Any]:
         typename = obj.get("__typename")
-        if not isinstance(typename, str) or self.schema.get_type(typename) is None:
+        if typename is None or typename not in self.types:
             typename = static_type
         out: dict[str, Any] = {}
+        variables = self.variables
+        track = self.track
         for f in selection.fields_for(typename):
-            if not f.included(self.variables):
+            if f.conditional and not f.included(variables):
                 continue
-            if f.name == "__typename":
-                out[f.response_key] = typename
+            key = f.response_key
+            if f.simple:
+                out[key] = obj.get(key)
                 continue
-            if f.type is None:  # introspection, already answered from the API schema
-                out[f.response_key] = obj.get(f.response_key)
+            kind = f.kind
+            if kind == TYPENAME:
+                out[key] = typename
                 continue
-            if f.response_key in out:
+            if kind == PASSTHROUGH:  # introspection, already answered from the API schema
+                out[key] = obj.get(key)
                 continue
-            path.append(f.response_key)
+            if track:
+                self.path.append(key)
             try:
-                out[f.response_key] = self.value(obj.get(f.response_key), f.type, f, path)
+                out[key] = self.value(obj.get(key), f, 0)
             except _Bubble:
-                if isinstance(f.type, GraphQLNonNull):
+                if f.nonnull:
                     raise
-                out[f.response_key] = None
+                out[key] = None
             finally:
-                path.pop()
+                if track:
+                    self.path.pop()
         return out
 
-    def value(self, value: Any, t: Any, f: ShapedField, path: list[str | int]) -> Any:
-        if isinstance(t, GraphQLNonNull):
-            result = self.value(value, t.of_type, f, path)
-            if result is None:
-                self._problem(f, path)
-                raise _Bubble
-            return result
-        if value is None:
-            return None
-        if isinstance(t, GraphQLList):
+    def value(self, value: Any, f: ShapedField, i: int) -> Any:
+        wrappers = f.wrappers
+        if i < len(wrappers):
+            if wrappers[i]:  # non-null
+                result = self.value(value, f, i + 1)
+                if result is None:
+                    self.bubbled = True
+                    if self.track:
+                        self._problem(f)
+                    raise _Bubble
+                return result
+            if value is None:
+                return None
             if not isinstance(value, list):
                 return None
+            item_nonnull = i + 1 < len(wrappers) and wrappers[i + 1]
             items: list[Any] = []
-            item_type = t.of_type
+            track = self.track
             for index, item in enumerate(value):
-                path.append(index)
+                if track:
+                    self.path.append(index)
                 try:
-                    items.append(self.value(item, item_type, f, path))
+                    items.append(self.value(item, f, i + 1))
                 except _Bubble:
-                    if isinstance(item_type, GraphQLNonNull):
+                    if item_nonnull:
                         raise
                     items.append(None)
                 finally:
-                    path.pop()
+                    if track:
+                        self.path.pop()
             return items
-        if f.child is None or is_leaf_type(t):
-            if f.enum_values is not None and value not in f.enum_values:
-                return None
-            return value
-        if not isinstance(value, dict):
+        if value is None:
             return None
-        return self.object(value, f.child, t.name, path)
+        kind = f.kind
+        if kind == COMPOSITE:
+            if not isinstance(value, dict):
+                return None
+            assert f.child is not None
+            return self.object(value, f.child, f.named)
+        if kind == ENUM and value not in f.enum_values:  # type: ignore[operator]
+            return None
+        return value
 
-    def _problem(self, f: ShapedField, path: list[str | int]) -> None:
-        last = path[-1] if path else f.response_key
+    def _problem(self, f: ShapedField) -> None:
+        last = self.path[-1] if self.path else f.response_key
         where = (
             f"field {f.parent}.{f.name}"
             if isinstance(last, str)
             else f"array element at index {last}"
         )
         self.problems.append(
-            {"message": f"Cannot return null for non-nullable {where}.", "path": list(path)}
+            {"message": f"Cannot return null for non-nullable {where}.", "path": list(self.path)}
         )
 
 
 def compile_shape(schema: GraphQLSchema, operation: Operation) -> Shaper:
     root = CompiledSelection(schema, operation.root_type, operation.selections)
     return Shaper(schema, root, operation.root_type)
-
-
-_ = is_abstract_type

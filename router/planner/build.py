@@ -5,6 +5,7 @@ from __future__ import annotations
 from graphql import print_ast
 
 from router.planner.groups import Group
+from router.planner.merge_groups import merge_same_path_groups
 from router.planner.operation import Operation
 from router.planner.plan import (
     ConditionNode,
@@ -26,7 +27,7 @@ def build_plan(
     """Plan a normalized operation (pure; raises PlanningError when it cannot be planned)."""
     router = Router(supergraph, operation, labels)
     router.plan_root()
-    groups = [g for g in router.groups if _has_content(g)]
+    groups = merge_same_path_groups([g for g in router.groups if _has_content(g)])
     assembler = _Assembler(operation, groups)
     blocks = sorted({g.block for g in groups})
     nodes: list[PlanNode] = []
