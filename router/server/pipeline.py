@@ -4,6 +4,7 @@ prepare (cached) -> variables -> plan (cached) -> execute -> shape -> response."
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from router.server.prepare import Prepared, Preparer, RequestError
 from router.settings import RouterSettings
 from router.supergraph import Supergraph
 
+log = logging.getLogger("mosaic.router")
 PERCENT_LABEL = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 
 
@@ -73,6 +75,17 @@ class RouterState:
         return self.labels | rolled
 
     async def handle(self, request: GraphQLRequest) -> Response:
+        try:
+            return await self._coalesce(request)
+        except Exception:  # a bug, not bad input: report it as a GraphQL error, log the trace
+            log.exception("request failed")
+            error = {
+                "message": "Internal server error",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+            return Response(500, {"errors": [error]})
+
+    async def _coalesce(self, request: GraphQLRequest) -> Response:
         self.inflight += 1
         try:
             if not self.settings.coalesce_queries or request.want_plan:

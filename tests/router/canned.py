@@ -142,6 +142,7 @@ class CannedSubgraph:
     schema: GraphQLSchema
     data: dict[str, Any]
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def entities(self, representations: list[Any], query: str) -> list[Any]:
         store = self.data.get("entities", {})
@@ -219,7 +220,10 @@ class CannedServer:
             return web.Response(status=404)
         payload = await request.json()
         sub.requests.append(payload)
+        sub.headers.append({k.lower(): v for k, v in request.headers.items()})
         fail = sub.data.get("__fail")
+        if "__delay" in sub.data and fail != "timeout":
+            await asyncio.sleep(float(sub.data["__delay"]))
         if fail == "http500":
             return web.Response(status=500, text="Internal Server Error")
         if fail == "garbage":
