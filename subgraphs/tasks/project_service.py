@@ -1,0 +1,186 @@
+"""Project mutations: create, update, archive, restore, delete; add and remove members.
+
+Every function is one transaction on `unit.session` and commits it (publishing the events it
+recorded) or rolls it back. Only the owner changes a project or its members.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from subgraphs.tasks import events, validation
+from subgraphs.tasks.access import project_for
+from subgraphs.tasks.domain import OPEN_STATUSES, NewProject, ProjectChanges, ProjectStatus
+from subgraphs.tasks.errors import BadInput, Conflict
+from subgraphs.tasks.models import Project, ProjectMember, Task
+from subgraphs.tasks.unit import Unit
+
+
+async def create_project(unit: Unit, new: NewProject) -> Project:
+    name = validation.required_text(new.name, "name", validation.MAX_NAME)
+    description = validation.description(new.description)
+    owner = unit.caller.user_id
+    member_ids = [owner]
+    for member in new.member_ids:
+        member = validation.user_id(member, "memberIds")
+        if member not in member_ids:
+            member_ids.append(member)
+    if len(member_ids) > validation.MAX_MEMBERS_AT_CREATION:
+        raise BadInput(f"at most {validation.MAX_MEMBERS_AT_CREATION} members at creation")
+    now = unit.now()
+    project = Project(
+        name=name,
+        description=description,
+        owner_id=owner,
+        status=ProjectStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        unit.session.add(project)
+        await unit.session.flush()
+        unit.session.add_all(
+            ProjectMember(project_id=project.id, user_id=member, added_at=now)
+            for member in member_ids
+        )
+        unit.record(events.PROJECT_CREATED, events.project_payload(project, member_ids=member_ids))
+        await unit.commit()
+    except BaseException:
+        await unit.rollback()
+        raise
+    return project
+
+
+async def update_project(unit: Unit, project_id: str, changes: ProjectChanges) -> Project:
+    try:
+        project = await project_for(unit, project_id, owner_only="update it")
+        if project.status is ProjectStatus.ARCHIVED:
+            raise BadInput(f"project {project_id} is archived; restore it before editing")
+        if changes.name is not None:
+            project.name = validation.required_text(changes.name, "name", validation.MAX_NAME)
+        if changes.description is not None:
+            project.description = validation.description(changes.description)
+        project.updated_at = unit.now()
+        await unit.commit()
+    except BaseException:
+        await unit.rollback()
+        raise
+    return project
+
+
+async def archive_project(unit: Unit, project_id: str) -> Project:
+    """Archive (tasks become read-only); archiving an archived project changes nothing."""
+    try:
+        project = await project_for(unit, project_id, owner_only="archive it")
+        if project.status is ProjectStatus.ACTIVE:
+            now = unit.now()
+            project.status = ProjectStatus.ARCHIVED
+            project.archived_at = now
+            project.updated_at = now
+            unit.record(events.PROJECT_ARCHIVED, events.project_payload(project))
+        await unit.commit()
+    except BaseException:
+        await unit.rollback()
+        raise
+    return project
+
+
+async def restore_project(unit: Unit, project_id: str) -> Project:
+    try:
+        project = await project_for(unit, project_id, owner_only="restore it")
+        if project.status is ProjectStatus.ARCHIVED:
+            project.status = ProjectStatus.ACTIVE
+            project.archived_at = None
+            project.updated_at = unit.now()
+        await unit.commit()
+    except BaseException:
+        await unit.rollback()
+        raise
+    return project
+
+
+async def delete_project(unit: Unit, project_id: str) -> str:
+    """Delete the project with its tasks and members; returns its id."""
+    try:
+        project = await project_for(unit, project_id, owner_only="delete it")
+        payload = events.project_payload(project)
+        # Explicit deletes: SQLite enforces ON DELETE CASCADE only with a pragma.
+        await unit.session.execute(delete(Task).where(Task.project_id == project_id))
+        await unit.session.execute(
+            delete(ProjectMember).where(ProjectMember.project_id == project_id)
+        )
+        await unit.session.execute(delete(Project).where(Project.id == project_id))
+        unit.session.expunge(project)
+        unit.record(events.PROJECT_DELETED, payload)
+        await unit.commit()
+    except BaseException:
+        await unit.rollback()
+        raise
+    return project_id
+
+
+async def add_member(unit: Unit, project_id: str, user_id: str) -> Project:
+    """Add a member; adding someone who is already a member changes nothing."""
+    user_id = validation.user_id(user_id, "userId")
+    try:
+        project = await project_for(unit, project_id, owner_only="add members")
+        if project.status is ProjectStatus.ARCHIVED:
+            raise BadInput(f"project {project_id} is archived; restore it before editing")
+        existing = await unit.session.get(ProjectMember, (project_id, user_id))
+        if existing is None:
+            unit.session.add(ProjectMember(project_id=project_id, user_id=user_id,
+                                           added_at=unit.now()))  # fmt: skip
+            project.updated_at = unit.now()
+        await unit.commit()
+    except IntegrityError as error:
+        await unit.rollback()
+        raise Conflict(f"{user_id} was added to project {project_id} concurrently") from error
+    except BaseException:
+        await unit.rollback()
+        raise
+    return project
+
+
+async def remove_member(unit: Unit, project_id: str, user_id: str) -> Project:
+    """Remove a member (the owner, or a member leaving); their open tasks become unassigned."""
+    try:
+        leaving = user_id == unit.caller.user_id
+        project = await project_for(
+            unit, project_id, owner_only=None if leaving else "remove members"
+        )
+        if user_id == project.owner_id:
+            raise BadInput("the owner cannot be removed from their project", field="userId")
+        removed = await unit.session.execute(
+            delete(ProjectMember).where(
+                ProjectMember.project_id == project_id, ProjectMember.user_id == user_id
+            )
+        )
+        if removed.rowcount:  # type: ignore[attr-defined]
+            await _unassign_open_tasks(unit, project_id, user_id)
+            project.updated_at = unit.now()
+        await unit.commit()
+    except BaseException:
+        await unit.rollback()
+        raise
+    return project
+
+
+async def _unassign_open_tasks(unit: Unit, project_id: str, user_id: str) -> None:
+    now = unit.now()
+    tasks = (
+        await unit.session.scalars(
+            select(Task).where(
+                Task.project_id == project_id,
+                Task.assignee_id == user_id,
+                Task.status.in_(OPEN_STATUSES),
+            )
+        )
+    ).all()
+    for task in tasks:
+        task.assignee_id = None
+        task.updated_at = now
+    # The flush bumps each task's version, so editors holding the old one get CONFLICT.
+    await unit.session.flush()
+    for task in tasks:
+        unit.record(events.TASK_ASSIGNED, events.task_payload(task, previous_assignee_id=user_id))
