@@ -150,7 +150,7 @@ async def test_every_ordering_pages_through_everything_once(
                 overdue=False,
             ),
             {"echo", "foxtrot"},
-        ),  # fmt: skip
+        ),
     ],
 )
 async def test_filters(
@@ -166,7 +166,7 @@ async def test_filters(
 async def test_visibility_follows_membership(
     unit_for: Callable[..., Unit], seeded: tuple[Project, Project, list[Task]]
 ) -> None:
-    p, q, _ = seeded
+    p, _q, _ = seeded
     assert await all_pages(unit_for(CAROL), TaskFilter(), TaskOrder()) == ["carol's"]
     assert await all_pages(unit_for(CAROL), TaskFilter(project_id=p.id), TaskOrder()) == []
     assert len(await all_pages(unit_for("root", admin=True), TaskFilter(), TaskOrder())) == 9
