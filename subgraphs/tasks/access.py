@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 
+from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.tasks.domain import ProjectStatus
-from subgraphs.tasks.errors import BadInput, Forbidden, NotFound
 from subgraphs.tasks.models import Project, ProjectMember, Task
 from subgraphs.tasks.queries import visible_projects, visible_tasks
 from subgraphs.tasks.unit import Unit
@@ -34,7 +34,7 @@ async def project_for(
         raise Forbidden(f"only the project owner can {owner_only}")
     if writable:
         if project.status is ProjectStatus.ARCHIVED:
-            raise BadInput(f"project {project_id} is archived; its tasks are read-only")
+            raise BadUserInput(f"project {project_id} is archived; its tasks are read-only")
         await _require_caller_member(unit, project_id)
     return project
 
@@ -61,7 +61,9 @@ async def task_for(unit: Unit, task_id: str, *, writable: bool = False) -> TaskI
     found = TaskInProject(task=row[0], project_owner_id=row[1], project_status=row[2])
     if writable:
         if found.project_status is ProjectStatus.ARCHIVED:
-            raise BadInput(f"project {found.task.project_id} is archived; its tasks are read-only")
+            raise BadUserInput(
+                f"project {found.task.project_id} is archived; its tasks are read-only"
+            )
         await _require_caller_member(unit, found.task.project_id)
     return found
 
@@ -75,7 +77,7 @@ async def is_member(unit: Unit, project_id: str, user_id: str) -> bool:
 
 async def require_member(unit: Unit, project_id: str, user_id: str, role: str) -> None:
     if not await is_member(unit, project_id, user_id):
-        raise BadInput(f"the {role} {user_id} is not a member of project {project_id}")
+        raise BadUserInput(f"the {role} {user_id} is not a member of project {project_id}")
 
 
 async def _require_caller_member(unit: Unit, project_id: str) -> None:

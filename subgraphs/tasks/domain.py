@@ -59,14 +59,6 @@ class Direction(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who asks: the verified user id and whether the token carries the ADMIN role."""
-
-    user_id: str
-    is_admin: bool = False
-
-
-@dataclass(frozen=True)
 class TaskFilter:
     """All given criteria must hold. Empty tuples and None mean "any"."""
 

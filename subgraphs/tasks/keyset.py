@@ -1,7 +1,8 @@
 """Keyset (seek) pagination: stable cursors over any ordering that ends with a unique id.
 
-A cursor holds the ordering's name and the sort-key values of the row it points at, so
-inserting or deleting rows never shifts a page the way an offset would. The "after" condition
+Common's `paginate` pages by one unique column; task lists also sort by due date, priority,
+title..., so a cursor here holds the ordering's name and the sort-key values of its row.
+Inserting or deleting rows never shifts a page the way an offset would. The "after" condition
 is written as an OR-chain (a > x) OR (a = x AND b > y) ..., which allows mixed directions and
 works the same on SQLite and PostgreSQL.
 """
@@ -20,10 +21,9 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import UnaryExpression
 
-T = TypeVar("T")
+from subgraphs.common.pagination import Page
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+T = TypeVar("T")
 
 
 class CursorError(ValueError):
@@ -88,36 +88,11 @@ class Ordering(Generic[T]):
         return or_(false(), *clauses)
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    cursors: list[str]
-    has_next_page: bool
-    has_previous_page: bool
-
-    @property
-    def start_cursor(self) -> str | None:
-        return self.cursors[0] if self.cursors else None
-
-    @property
-    def end_cursor(self) -> str | None:
-        return self.cursors[-1] if self.cursors else None
-
-
-def page_size(first: int | None) -> int:
-    """The number of rows to return; raises ValueError outside 0..MAX_PAGE_SIZE."""
-    if first is None:
-        return DEFAULT_PAGE_SIZE
-    if first < 0 or first > MAX_PAGE_SIZE:
-        raise ValueError(f"`first` must be between 0 and {MAX_PAGE_SIZE}")
-    return first
-
-
 def make_page(rows: Sequence[T], size: int, ordering: Ordering[T], after: str | None) -> Page[T]:
     """Build a page from up to size + 1 fetched rows (the extra row only says "there is more")."""
     items = list(rows[:size])
     return Page(
-        items=items,
+        rows=items,
         cursors=[ordering.cursor(row) for row in items],
         has_next_page=len(rows) > size,
         has_previous_page=after is not None,

@@ -16,9 +16,11 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from subgraphs.tasks.domain import Caller, ProjectFilter, ProjectOrder, TaskFilter, TaskOrder
-from subgraphs.tasks.errors import BadInput
-from subgraphs.tasks.keyset import CursorError, Ordering, Page, make_page, page_size
+from subgraphs.common.auth import Caller
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.pagination import Page, check_first
+from subgraphs.tasks.domain import ProjectFilter, ProjectOrder, TaskFilter, TaskOrder
+from subgraphs.tasks.keyset import CursorError, Ordering, make_page
 from subgraphs.tasks.models import Project, ProjectMember, Task
 from subgraphs.tasks.queries import (
     project_conditions,
@@ -32,20 +34,13 @@ from subgraphs.tasks.queries import (
 Partition = Literal["project", "assignee"]
 
 
-def _size(first: int | None) -> int:
-    try:
-        return page_size(first)
-    except ValueError as error:
-        raise BadInput(str(error), field="first") from error
-
-
 def _after(ordering: Ordering[Any], after: str | None) -> list[ColumnElement[bool]]:
     if after is None:
         return []
     try:
         return [ordering.after(after)]
     except CursorError as error:
-        raise BadInput(f"invalid `after` cursor: {error}", field="after") from error
+        raise BadUserInput(f"Invalid cursor: {error}", argument="after") from error
 
 
 async def task_page(
@@ -57,7 +52,7 @@ async def task_page(
     after: str | None,
     today: date,
 ) -> Page[Task]:
-    size = _size(first)
+    size = check_first(first)
     ordering = task_ordering(order)
     statement = (
         select(Task)
@@ -83,7 +78,7 @@ async def task_pages(
     today: date,
 ) -> dict[str, Page[Task]]:
     """One page per key (a project id or an assignee id), all in one statement."""
-    size = _size(first)
+    size = check_first(first)
     ordering = task_ordering(order)
     conditions = [*task_conditions(task_filter, today), *_after(ordering, after)]
     column = Task.project_id if partition == "project" else Task.assignee_id
@@ -120,7 +115,7 @@ async def project_page(
     first: int | None,
     after: str | None,
 ) -> Page[Project]:
-    size = _size(first)
+    size = check_first(first)
     ordering = project_ordering(order)
     statement = (
         select(Project)

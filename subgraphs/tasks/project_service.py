@@ -9,10 +9,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.tasks import events, validation
 from subgraphs.tasks.access import project_for
 from subgraphs.tasks.domain import OPEN_STATUSES, NewProject, ProjectChanges, ProjectStatus
-from subgraphs.tasks.errors import BadInput, Conflict
 from subgraphs.tasks.models import Project, ProjectMember, Task
 from subgraphs.tasks.unit import Unit
 
@@ -27,7 +27,7 @@ async def create_project(unit: Unit, new: NewProject) -> Project:
         if member not in member_ids:
             member_ids.append(member)
     if len(member_ids) > validation.MAX_MEMBERS_AT_CREATION:
-        raise BadInput(f"at most {validation.MAX_MEMBERS_AT_CREATION} members at creation")
+        raise BadUserInput(f"at most {validation.MAX_MEMBERS_AT_CREATION} members at creation")
     now = unit.now()
     project = Project(
         name=name,
@@ -56,7 +56,7 @@ async def update_project(unit: Unit, project_id: str, changes: ProjectChanges) -
     try:
         project = await project_for(unit, project_id, owner_only="update it")
         if project.status is ProjectStatus.ARCHIVED:
-            raise BadInput(f"project {project_id} is archived; restore it before editing")
+            raise BadUserInput(f"project {project_id} is archived; restore it before editing")
         if changes.name is not None:
             project.name = validation.required_text(changes.name, "name", validation.MAX_NAME)
         if changes.description is not None:
@@ -126,7 +126,7 @@ async def add_member(unit: Unit, project_id: str, user_id: str) -> Project:
     try:
         project = await project_for(unit, project_id, owner_only="add members")
         if project.status is ProjectStatus.ARCHIVED:
-            raise BadInput(f"project {project_id} is archived; restore it before editing")
+            raise BadUserInput(f"project {project_id} is archived; restore it before editing")
         existing = await unit.session.get(ProjectMember, (project_id, user_id))
         if existing is None:
             unit.session.add(ProjectMember(project_id=project_id, user_id=user_id,
@@ -150,7 +150,7 @@ async def remove_member(unit: Unit, project_id: str, user_id: str) -> Project:
             unit, project_id, owner_only=None if leaving else "remove members"
         )
         if user_id == project.owner_id:
-            raise BadInput("the owner cannot be removed from their project", field="userId")
+            raise BadUserInput("the owner cannot be removed from their project", field="userId")
         removed = await unit.session.execute(
             delete(ProjectMember).where(
                 ProjectMember.project_id == project_id, ProjectMember.user_id == user_id

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, true
 
+from subgraphs.common.auth import Caller
 from subgraphs.tasks.domain import (
     OPEN_STATUSES,
     PRIORITY_RANK,
     STATUS_RANK,
-    Caller,
     Direction,
     ProjectFilter,
     ProjectOrder,

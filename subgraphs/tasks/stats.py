@@ -15,7 +15,8 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Float, and_, case, cast, extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.tasks.domain import Caller, TaskPriority, TaskStats, TaskStatus
+from subgraphs.common.auth import Caller
+from subgraphs.tasks.domain import TaskPriority, TaskStats, TaskStatus
 from subgraphs.tasks.models import Task
 from subgraphs.tasks.queries import overdue, visible_tasks
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from subgraphs.common.errors import Conflict, Forbidden
 from subgraphs.tasks import events, validation
 from subgraphs.tasks.access import project_for, require_member, task_for
 from subgraphs.tasks.domain import UNSET, NewTask, TaskChanges, TaskPriority, TaskStatus
-from subgraphs.tasks.errors import Conflict, Forbidden
 from subgraphs.tasks.models import Task
 from subgraphs.tasks.unit import Unit
 

@@ -9,18 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.tasks.domain import Caller
+from subgraphs.common.auth import Caller
+from subgraphs.common.events import EventBus
 from subgraphs.tasks.models import utcnow
-
-
-class EventSink(Protocol):
-    async def publish(
-        self, event_type: str, payload: dict[str, Any], *, actor_id: str | None = None
-    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -33,7 +28,7 @@ class PendingEvent:
 class Unit:
     session: AsyncSession
     caller: Caller
-    events: EventSink | None = None
+    events: EventBus | None = None
     clock: Callable[[], datetime] = utcnow
     pending: list[PendingEvent] = field(default_factory=list)
 

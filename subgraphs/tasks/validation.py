@@ -1,10 +1,10 @@
-"""Input rules: every rejected value raises BadInput naming the field and the rule."""
+"""Input rules: every rejected value raises BadUserInput naming the field and the rule."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from subgraphs.tasks.errors import BadInput
+from subgraphs.common.errors import BadUserInput
 
 MAX_NAME = 200
 MAX_TITLE = 300
@@ -17,15 +17,15 @@ MAX_MEMBERS_AT_CREATION = 100
 def required_text(value: str, field: str, limit: int) -> str:
     cleaned = value.strip()
     if not cleaned:
-        raise BadInput(f"`{field}` must not be empty", field=field)
+        raise BadUserInput(f"`{field}` must not be empty", field=field)
     if len(cleaned) > limit:
-        raise BadInput(f"`{field}` is longer than {limit} characters", field=field)
+        raise BadUserInput(f"`{field}` is longer than {limit} characters", field=field)
     return cleaned
 
 
 def description(value: str, field: str = "description") -> str:
     if len(value) > MAX_DESCRIPTION:
-        raise BadInput(f"`{field}` is longer than {MAX_DESCRIPTION} characters", field=field)
+        raise BadUserInput(f"`{field}` is longer than {MAX_DESCRIPTION} characters", field=field)
     return value.strip()
 
 
@@ -35,18 +35,18 @@ def tags(values: Iterable[str]) -> list[str]:
     for value in values:
         tag = value.strip().lower()
         if not tag:
-            raise BadInput("a tag must not be empty", field="tags")
+            raise BadUserInput("a tag must not be empty", field="tags")
         if len(tag) > MAX_TAG:
-            raise BadInput(f"a tag is longer than {MAX_TAG} characters", field="tags")
+            raise BadUserInput(f"a tag is longer than {MAX_TAG} characters", field="tags")
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
-        raise BadInput(f"a task has at most {MAX_TAGS} tags", field="tags")
+        raise BadUserInput(f"a task has at most {MAX_TAGS} tags", field="tags")
     return cleaned
 
 
 def user_id(value: str, field: str) -> str:
     cleaned = value.strip()
     if not cleaned or len(cleaned) > 36:
-        raise BadInput(f"`{field}` is not a user id", field=field)
+        raise BadUserInput(f"`{field}` is not a user id", field=field)
     return cleaned

@@ -1,23 +1,29 @@
-"""Fixtures for the tasks subgraph: a fresh database per test, on SQLite and on PostgreSQL."""
+"""Fixtures for the tasks subgraph: a fresh migrated database per test, on SQLite and on
+PostgreSQL, a hand-moved clock, and the real in-process event bus.
+
+Migrating takes most of a second, so each backend is migrated once per session into a
+template that every test copies (a file copy; PostgreSQL's CREATE DATABASE ... TEMPLATE).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import itertools
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.tasks.domain import Caller
-from subgraphs.tasks.models import Base
+from db import Database
+from subgraphs.common.auth import Caller
+from subgraphs.common.events import Event, InProcessEventBus
 from subgraphs.tasks.unit import Unit
+from tests.subgraphs.tasks.helpers import migrate
+from tests.utils.servers import PostgresServer
 
 
 class FrozenClock:
@@ -34,40 +40,69 @@ class FrozenClock:
         return self.current
 
 
-class RecordingEvents:
-    """An EventSink that keeps what it was given (the real publisher is tested separately)."""
+class RecordingEvents(InProcessEventBus):
+    """The real in-process bus, also keeping every event it publishes for assertions."""
 
     def __init__(self) -> None:
-        self.published: list[tuple[str, dict[str, Any], str | None]] = []
+        super().__init__()
+        self.published: list[Event] = []
 
     async def publish(
-        self, event_type: str, payload: dict[str, Any], *, actor_id: str | None = None
-    ) -> None:
-        self.published.append((event_type, payload, actor_id))
+        self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
+    ) -> Event:
+        event = await super().publish(type, payload, actor_id=actor_id)
+        self.published.append(event)
+        return event
 
     def types(self) -> list[str]:
-        return [event_type for event_type, _, _ in self.published]
+        return [event.type for event in self.published]
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tasks-template") / "tasks.db"
+    await migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+async def postgres_template(postgres: PostgresServer) -> str:
+    postgres.create_database("tasks_template")
+    await migrate(postgres.url("tasks_template"))
+    return "tasks_template"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database at the tasks subgraph's head revision."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+        path = tmp_path / "tasks.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    template = request.getfixturevalue("postgres_template")
+    name = f"tasks_{next(_databases)}"
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-q",
+         "-c", f'CREATE DATABASE "{name}" TEMPLATE "{template}"'],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return postgres.url(name)
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    yield engine
-    await engine.dispose()
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database.from_url(database_url)
+    yield db
+    await db.dispose()
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def sessions(database: Database) -> async_sessionmaker[AsyncSession]:
+    return database.sessions
 
 
 @pytest.fixture
@@ -80,9 +115,6 @@ def recorded() -> RecordingEvents:
     return RecordingEvents()
 
 
-UnitFactory = Callable[[str], Unit]
-
-
 @pytest.fixture
 async def unit_for(
     sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, recorded: RecordingEvents
@@ -93,7 +125,8 @@ async def unit_for(
     def make(user_id: str, admin: bool = False) -> Unit:
         session = sessions()
         opened.append(session)
-        return Unit(session, Caller(user_id, admin), recorded, clock)
+        roles = frozenset({"USER", "ADMIN"} if admin else {"USER"})
+        return Unit(session, Caller(user_id, roles), recorded, clock)
 
     yield make
     for session in opened:

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
+from subgraphs.common.auth import Caller
+from subgraphs.common.errors import BadUserInput
 from subgraphs.tasks import listing
 from subgraphs.tasks import project_service as projects
 from subgraphs.tasks import task_service as tasks
 from subgraphs.tasks.domain import (
     PRIORITY_RANK,
     STATUS_RANK,
-    Caller,
     Direction,
     NewProject,
     NewTask,
@@ -28,7 +29,6 @@ from subgraphs.tasks.domain import (
     TaskPriority,
     TaskStatus,
 )
-from subgraphs.tasks.errors import BadInput
 from subgraphs.tasks.models import Project, Task
 from subgraphs.tasks.unit import Unit
 from tests.subgraphs.tasks.conftest import FrozenClock
@@ -80,11 +80,11 @@ async def all_pages(
         page = await listing.task_page(
             unit.session, unit.caller, task_filter, order, size, after, TODAY
         )
-        titles += [t.title for t in page.items]
-        assert len(page.items) <= size
+        titles += [t.title for t in page.rows]
+        assert len(page.rows) <= size
         if not page.has_next_page:
             return titles
-        after = page.end_cursor
+        after = page.cursors[-1]
 
 
 def expected_order(made: list[Task], order: TaskOrder) -> list[str]:
@@ -174,7 +174,7 @@ async def test_visibility_follows_membership(
     page = await listing.project_page(
         unit.session, unit.caller, ProjectFilter(), ProjectOrder(), 10, None
     )
-    assert [x.name for x in page.items] == ["P"]
+    assert [x.name for x in page.rows] == ["P"]
 
 
 async def test_cursor_is_stable_when_rows_are_added(
@@ -187,17 +187,17 @@ async def test_cursor_is_stable_when_rows_are_added(
     clock.advance(days=1)
     await tasks.create_task(unit_for(ALICE), NewTask(p.id, "newest"))  # lands before page 1
     second = await listing.task_page(
-        unit.session, unit.caller, TaskFilter(), order, 3, first.end_cursor, TODAY
+        unit.session, unit.caller, TaskFilter(), order, 3, first.cursors[-1], TODAY
     )
-    assert [t.title for t in first.items] == ["hotel", "golf", "foxtrot"]
-    assert [t.title for t in second.items] == ["echo", "delta", "charlie"]
+    assert [t.title for t in first.rows] == ["hotel", "golf", "foxtrot"]
+    assert [t.title for t in second.rows] == ["echo", "delta", "charlie"]
     assert second.has_previous_page and second.has_next_page
 
 
 @pytest.mark.parametrize("first", [-1, 101])
 async def test_bad_page_size(unit_for: Callable[..., Unit], first: int) -> None:
     unit = unit_for(ALICE)
-    with pytest.raises(BadInput, match="first"):
+    with pytest.raises(BadUserInput, match="first"):
         await listing.task_page(unit.session, unit.caller, TaskFilter(), TaskOrder(), first,
                                 None, TODAY)  # fmt: skip
 
@@ -213,9 +213,9 @@ async def test_bad_cursors(
     for cursor, message in [
         ("not a cursor!", "malformed"),
         ("WyJ0YXNrOkNSRUFURURfQVQ6REVTQyJd", "malformed"),  # right name, no values
-        (page.end_cursor, "another ordering"),
+        (page.cursors[-1], "another ordering"),
     ]:
-        with pytest.raises(BadInput, match=message):
+        with pytest.raises(BadUserInput, match=message):
             await listing.task_page(unit.session, unit.caller, TaskFilter(), other_order, 2,
                                     cursor, TODAY)  # fmt: skip
 
@@ -226,7 +226,7 @@ async def test_zero_first_returns_empty_page(
     unit = unit_for(ALICE)
     page = await listing.task_page(unit.session, unit.caller, TaskFilter(), TaskOrder(), 0,
                                    None, TODAY)  # fmt: skip
-    assert page.items == [] and page.end_cursor is None
+    assert page.rows == [] and page.cursors == []
 
 
 async def test_pages_per_partition_match_single_pages(
@@ -242,19 +242,19 @@ async def test_pages_per_partition_match_single_pages(
     single = await listing.task_page(
         unit.session, unit.caller, TaskFilter(project_id=p.id), order, 3, None, TODAY
     )
-    assert [t.id for t in pages[p.id].items] == [t.id for t in single.items]
+    assert [t.id for t in pages[p.id].rows] == [t.id for t in single.rows]
     assert pages[p.id].cursors == single.cursors and pages[p.id].has_next_page
-    assert pages[q.id].items == []  # Alice is not in Q
-    assert pages["missing"].items == []
+    assert pages[q.id].rows == []  # Alice is not in Q
+    assert pages["missing"].rows == []
     # Continue Bob's assigned tasks after the first page, per assignee.
     by_assignee = await listing.task_pages(
         unit.session, unit.caller, "assignee", [BOB], TaskFilter(), order, 2, None, TODAY
     )
     rest = await listing.task_pages(
         unit.session, unit.caller, "assignee", [BOB], TaskFilter(), order, 2,
-        by_assignee[BOB].end_cursor, TODAY,
+        by_assignee[BOB].cursors[-1], TODAY,
     )  # fmt: skip
-    titles = [t.title for t in by_assignee[BOB].items + rest[BOB].items]
+    titles = [t.title for t in by_assignee[BOB].rows + rest[BOB].rows]
     assert titles == ["bravo", "charlie", "hotel", "golf"]
     assert not rest[BOB].has_next_page
 
@@ -278,10 +278,10 @@ async def test_project_filters_and_orders(
         found, after = [], None
         while True:
             page = await listing.project_page(unit.session, caller, f, o, size, after)
-            found += [x.name for x in page.items]
+            found += [x.name for x in page.rows]
             if not page.has_next_page:
                 return found
-            after = page.end_cursor
+            after = page.cursors[-1]
 
     by_name = ProjectOrder(ProjectOrderField.NAME, Direction.ASC)
     assert await names_of(ProjectFilter(), by_name) == ["alpha", "beta", "bob's own", "gamma"]

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
+from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.tasks import project_service as projects
 from subgraphs.tasks import task_service as tasks
 from subgraphs.tasks.domain import NewProject, NewTask, ProjectChanges, ProjectStatus
-from subgraphs.tasks.errors import BadInput, Forbidden, NotFound
 from subgraphs.tasks.models import Project, ProjectMember, Task
 from subgraphs.tasks.unit import Unit
 from tests.subgraphs.tasks.conftest import RecordingEvents
@@ -29,15 +29,15 @@ async def test_creator_owns_and_is_member(
     members = (await unit.session.scalars(select(ProjectMember.user_id))).all()
     assert sorted(members) == [ALICE, BOB]
     assert recorded.types() == ["project.created"]
-    assert recorded.published[0][1]["member_ids"] == [ALICE, BOB]
-    assert recorded.published[0][2] == ALICE
+    assert recorded.published[0].payload["member_ids"] == [ALICE, BOB]
+    assert recorded.published[0].actor_id == ALICE
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 201])
 async def test_bad_name_is_rejected_and_nothing_written(
     unit_for: Callable[..., Unit], recorded: RecordingEvents, name: str
 ) -> None:
-    with pytest.raises(BadInput, match="name"):
+    with pytest.raises(BadUserInput, match="name"):
         await projects.create_project(unit_for(ALICE), NewProject(name))
     unit = unit_for(ALICE)
     assert await unit.session.scalar(select(func.count()).select_from(Project)) == 0
@@ -81,11 +81,11 @@ async def test_archive_is_idempotent_and_freezes_tasks(
     again = await projects.archive_project(unit_for(ALICE), project.id)
     assert archived.status is again.status is ProjectStatus.ARCHIVED
     assert recorded.types().count("project.archived") == 1
-    with pytest.raises(BadInput, match="archived"):
+    with pytest.raises(BadUserInput, match="archived"):
         await tasks.complete_task(unit_for(ALICE), task.id)
-    with pytest.raises(BadInput, match="archived"):
+    with pytest.raises(BadUserInput, match="archived"):
         await tasks.create_task(unit_for(ALICE), NewTask(project.id, "t2"))
-    with pytest.raises(BadInput, match="archived"):
+    with pytest.raises(BadUserInput, match="archived"):
         await projects.update_project(unit_for(ALICE), project.id, ProjectChanges(name="n"))
     restored = await projects.restore_project(unit_for(ALICE), project.id)
     assert restored.status is ProjectStatus.ACTIVE and restored.archived_at is None
@@ -112,7 +112,7 @@ async def test_members_come_and_go(
     task = await tasks.create_task(unit_for(BOB), NewTask(project.id, "t", assignee_id=BOB))
     done = await tasks.create_task(unit_for(BOB), NewTask(project.id, "d", assignee_id=BOB))
     done = await tasks.complete_task(unit_for(BOB), done.id)
-    with pytest.raises(BadInput, match="owner"):
+    with pytest.raises(BadUserInput, match="owner"):
         await projects.remove_member(unit_for(ALICE), project.id, ALICE)
     # Bob leaves on his own: his open task is unassigned (new version), his done one is kept.
     await projects.remove_member(unit_for(BOB), project.id, BOB)
@@ -121,7 +121,7 @@ async def test_members_come_and_go(
     assert reloaded[task.id].assignee_id is None
     assert reloaded[task.id].version == task.version + 1
     assert reloaded[done.id].assignee_id == BOB
-    assert recorded.published[-1][0] == "task.assigned"
-    assert recorded.published[-1][1]["previous_assignee_id"] == BOB
+    assert recorded.published[-1].type == "task.assigned"
+    assert recorded.published[-1].payload["previous_assignee_id"] == BOB
     with pytest.raises(NotFound):
         await tasks.create_task(unit_for(BOB), NewTask(project.id, "after leaving"))

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs.tasks import project_service as projects
 from subgraphs.tasks import task_service as tasks
 from subgraphs.tasks.domain import NewProject, NewTask, TaskChanges, TaskPriority, TaskStatus
-from subgraphs.tasks.errors import BadInput, Conflict, Forbidden, NotFound
 from subgraphs.tasks.models import Project, Task
 from subgraphs.tasks.unit import Unit
 from tests.subgraphs.tasks.conftest import FrozenClock, RecordingEvents
@@ -43,7 +43,7 @@ async def test_create_task_cleans_input_and_publishes(
     )
     assert task.completed_at is None
     assert recorded.types() == ["task.created", "task.assigned"]
-    created = recorded.published[0][1]
+    created = recorded.published[0].payload
     assert created["task_id"] == task.id and created["assignee_id"] == ALICE
     assert created["due_date"] == "2026-03-09"
 
@@ -66,7 +66,7 @@ async def test_bad_task_input_writes_nothing(
     message: str,
 ) -> None:
     recorded.published.clear()
-    with pytest.raises(BadInput, match=message):
+    with pytest.raises(BadUserInput, match=message):
         await tasks.create_task(unit_for(ALICE), NewTask(project.id, **new))  # type: ignore[arg-type]
     unit = unit_for(ALICE)
     assert await unit.session.scalar(select(func.count()).select_from(Task)) == 0
@@ -94,11 +94,11 @@ async def test_update_checks_version_and_reports_changes(
                                                due_date=date(2026, 4, 1))
     )  # fmt: skip
     assert (updated.version, updated.priority, updated.updated_at) == (2, "URGENT", clock())
-    assert recorded.published[0][1]["changed"] == ["priority", "due_date"]
+    assert recorded.published[0].payload["changed"] == ["priority", "due_date"]
     # The version Bob read is now stale: Alice's edit is refused and changes nothing.
     with pytest.raises(Conflict, match="version 1 is stale") as raised:
         await tasks.update_task(unit_for(ALICE), task.id, 1, TaskChanges(title="overwrite"))
-    assert raised.value.extensions == {"currentVersion": 2}
+    assert raised.value.extensions == {"code": "CONFLICT", "currentVersion": 2}
     # Clearing the due date with the fresh version works.
     cleared = await tasks.update_task(unit_for(ALICE), task.id, 2, TaskChanges(due_date=None))
     assert (cleared.due_date, cleared.title, cleared.version) == (None, "t", 3)
@@ -136,15 +136,15 @@ async def test_assign_only_members(
     unit_for: Callable[..., Unit], project: Project, recorded: RecordingEvents
 ) -> None:
     task = await tasks.create_task(unit_for(ALICE), NewTask(project.id, "t"))
-    with pytest.raises(BadInput, match="not a member"):
+    with pytest.raises(BadUserInput, match="not a member"):
         await tasks.assign_task(unit_for(ALICE), task.id, CAROL)
     assigned = await tasks.assign_task(unit_for(ALICE), task.id, BOB, version=1)
     assert (assigned.assignee_id, assigned.version) == (BOB, 2)
-    assert recorded.published[-1][0] == "task.assigned"
-    assert recorded.published[-1][1]["previous_assignee_id"] is None
+    assert recorded.published[-1].type == "task.assigned"
+    assert recorded.published[-1].payload["previous_assignee_id"] is None
     unassigned = await tasks.assign_task(unit_for(BOB), task.id, None)
     assert unassigned.assignee_id is None
-    assert recorded.published[-1][1]["previous_assignee_id"] == BOB
+    assert recorded.published[-1].payload["previous_assignee_id"] == BOB
 
 
 async def test_delete_by_creator_or_owner(unit_for: Callable[..., Unit], project: Project) -> None:
