@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -152,10 +152,15 @@ async def projects_of_users(
 
 
 async def member_ids(session: AsyncSession, project_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Each project's member ids: the owner first, then in the order they joined."""
+    owner_first = case((ProjectMember.user_id == Project.owner_id, 0), else_=1)
     statement = (
         select(ProjectMember.project_id, ProjectMember.user_id)
+        .join(Project, Project.id == ProjectMember.project_id)
         .where(ProjectMember.project_id.in_(sorted(set(project_ids))))
-        .order_by(ProjectMember.project_id, ProjectMember.added_at, ProjectMember.user_id)
+        .order_by(
+            ProjectMember.project_id, owner_first, ProjectMember.added_at, ProjectMember.user_id
+        )
     )
     found: dict[str, list[str]] = {project_id: [] for project_id in project_ids}
     for project_id, user_id in (await session.execute(statement)).all():

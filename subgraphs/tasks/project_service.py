@@ -129,8 +129,9 @@ async def add_member(unit: Unit, project_id: str, user_id: str) -> Project:
             raise BadUserInput(f"project {project_id} is archived; restore it before editing")
         existing = await unit.session.get(ProjectMember, (project_id, user_id))
         if existing is None:
-            unit.session.add(ProjectMember(project_id=project_id, user_id=user_id,
-                                           added_at=unit.now()))  # fmt: skip
+            unit.session.add(
+                ProjectMember(project_id=project_id, user_id=user_id, added_at=unit.now())
+            )
             project.updated_at = unit.now()
         await unit.commit()
     except IntegrityError as error:

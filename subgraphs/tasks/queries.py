@@ -131,11 +131,17 @@ def task_ordering(order: TaskOrder) -> Ordering[Task]:
                 ident,
             )
         case TaskOrderField.PRIORITY:
-            keys = (SortKey(_priority_rank, lambda t: PRIORITY_RANK[t.priority], desc, int),
-                    created, ident)  # fmt: skip
+            keys = (
+                SortKey(_priority_rank, lambda t: PRIORITY_RANK[t.priority], desc, int),
+                created,
+                ident,
+            )
         case TaskOrderField.STATUS:
-            keys = (SortKey(_status_rank, lambda t: STATUS_RANK[t.status], desc, int),
-                    created, ident)  # fmt: skip
+            keys = (
+                SortKey(_status_rank, lambda t: STATUS_RANK[t.status], desc, int),
+                created,
+                ident,
+            )
         case TaskOrderField.TITLE:
             keys = (SortKey(Task.title, lambda t: t.title, desc, str), ident)
     return Ordering(name=f"task:{order.field.value}:{order.direction.value}", keys=keys)

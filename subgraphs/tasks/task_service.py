@@ -185,8 +185,7 @@ def _apply(task: Task, changes: TaskChanges) -> list[str]:
     """Apply the given fields; return the names of those whose value really changed."""
     new: dict[str, Any] = {}
     if changes.title is not UNSET:
-        new["title"] = validation.required_text(str(changes.title), "title",
-                                                validation.MAX_TITLE)  # fmt: skip
+        new["title"] = validation.required_text(str(changes.title), "title", validation.MAX_TITLE)
     if changes.description is not UNSET:
         new["description"] = validation.description(str(changes.description))
     if isinstance(changes.status, TaskStatus):

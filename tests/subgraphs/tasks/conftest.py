@@ -7,22 +7,31 @@ template that every test copies (a file copy; PostgreSQL's CREATE DATABASE ... T
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from db import Database
 from subgraphs.common.auth import Caller
-from subgraphs.common.events import Event, InProcessEventBus
+from subgraphs.common.events import Event, EventBus, InProcessEventBus
+from subgraphs.common.keys import dev_signing_key
+from subgraphs.common.settings import Settings
+from subgraphs.common.tokens import mint_access_token
+from subgraphs.tasks.app import build
 from subgraphs.tasks.unit import Unit
 from tests.subgraphs.tasks.helpers import migrate
+from tests.utils.asgi import serve
+from tests.utils.graphql import GraphQLClient, Result
 from tests.utils.servers import PostgresServer
 
 
@@ -86,10 +95,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     template = request.getfixturevalue("postgres_template")
     name = f"tasks_{next(_databases)}"
     subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-q",
-         "-c", f'CREATE DATABASE "{name}" TEMPLATE "{template}"'],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(postgres.port),
+            "-U",
+            "postgres",
+            "-q",
+            "-c",
+            f'CREATE DATABASE "{name}" TEMPLATE "{template}"',
+        ],
+        check=True,
+        capture_output=True,
+    )
     return postgres.url(name)
 
 
@@ -131,3 +151,60 @@ async def unit_for(
     yield make
     for session in opened:
         await session.close()
+
+
+@dataclass
+class TasksApi:
+    """The tasks subgraph served over real HTTP, with tokens for any user."""
+
+    app: Starlette
+    client: GraphQLClient
+    base_url: str
+    settings: Settings
+    events: EventBus
+
+    @property
+    def db(self) -> Database:
+        return self.app.state.runtime.db  # type: ignore[no-any-return]
+
+    tokens: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
+
+    def token(self, user_id: str, *roles: str) -> str:
+        wanted = (user_id, roles or ("USER",))
+        if wanted not in self.tokens:
+            key = dev_signing_key(self.settings.data_dir)
+            self.tokens[wanted] = mint_access_token(self.settings, key, user_id, wanted[1])
+        return self.tokens[wanted]
+
+    async def run(
+        self, query: str, variables: dict[str, Any] | None = None, *, user: str | None = None
+    ) -> Result:
+        token = None if user is None else self.token(user)
+        return await self.client.execute(query, variables, token=token)
+
+    async def ok(
+        self, query: str, variables: dict[str, Any] | None = None, *, user: str | None = None
+    ) -> Any:
+        result = await self.run(query, variables, user=user)
+        assert result.errors == [], result.errors
+        return result.data
+
+
+@contextlib.asynccontextmanager
+async def serve_tasks(settings: Settings, events: EventBus) -> AsyncIterator[TasksApi]:
+    app = build(settings, events=events)
+    async with serve(app) as base_url:
+        client = GraphQLClient(base_url)
+        try:
+            yield TasksApi(app, client, base_url, settings, events)
+        finally:
+            await client.aclose()
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, database_url: str, recorded: RecordingEvents
+) -> AsyncIterator[TasksApi]:
+    """The subgraph on a fresh migrated database, publishing to the recording bus."""
+    async with serve_tasks(settings, recorded) as served:
+        yield served

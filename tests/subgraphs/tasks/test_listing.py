@@ -107,8 +107,9 @@ def expected_order(made: list[Task], order: TaskOrder) -> list[str]:
         raise AssertionError(order)
 
     if order.field is TaskOrderField.DUE_DATE:
-        dated = sorted((t for t in made if t.due_date), key=lambda t: (t.due_date, t.id),
-                       reverse=desc)  # fmt: skip
+        dated = sorted(
+            (t for t in made if t.due_date), key=lambda t: (t.due_date, t.id), reverse=desc
+        )
         undated = sorted((t for t in made if not t.due_date), key=lambda t: t.id, reverse=desc)
         return [t.title for t in dated + undated]
     return [t.title for t in sorted(made, key=lambda t: (key(t), t.id), reverse=desc)]
@@ -198,8 +199,9 @@ async def test_cursor_is_stable_when_rows_are_added(
 async def test_bad_page_size(unit_for: Callable[..., Unit], first: int) -> None:
     unit = unit_for(ALICE)
     with pytest.raises(BadUserInput, match="first"):
-        await listing.task_page(unit.session, unit.caller, TaskFilter(), TaskOrder(), first,
-                                None, TODAY)  # fmt: skip
+        await listing.task_page(
+            unit.session, unit.caller, TaskFilter(), TaskOrder(), first, None, TODAY
+        )
 
 
 async def test_bad_cursors(
@@ -216,16 +218,18 @@ async def test_bad_cursors(
         (page.cursors[-1], "another ordering"),
     ]:
         with pytest.raises(BadUserInput, match=message):
-            await listing.task_page(unit.session, unit.caller, TaskFilter(), other_order, 2,
-                                    cursor, TODAY)  # fmt: skip
+            await listing.task_page(
+                unit.session, unit.caller, TaskFilter(), other_order, 2, cursor, TODAY
+            )
 
 
 async def test_zero_first_returns_empty_page(
     unit_for: Callable[..., Unit], seeded: tuple[Project, Project, list[Task]]
 ) -> None:
     unit = unit_for(ALICE)
-    page = await listing.task_page(unit.session, unit.caller, TaskFilter(), TaskOrder(), 0,
-                                   None, TODAY)  # fmt: skip
+    page = await listing.task_page(
+        unit.session, unit.caller, TaskFilter(), TaskOrder(), 0, None, TODAY
+    )
     assert page.rows == [] and page.cursors == []
 
 
@@ -236,9 +240,16 @@ async def test_pages_per_partition_match_single_pages(
     unit = unit_for(ALICE)
     order = TaskOrder(TaskOrderField.PRIORITY, Direction.DESC)
     pages = await listing.task_pages(
-        unit.session, unit.caller, "project", [p.id, q.id, "missing"],
-        TaskFilter(), order, 3, None, TODAY,
-    )  # fmt: skip
+        unit.session,
+        unit.caller,
+        "project",
+        [p.id, q.id, "missing"],
+        TaskFilter(),
+        order,
+        3,
+        None,
+        TODAY,
+    )
     single = await listing.task_page(
         unit.session, unit.caller, TaskFilter(project_id=p.id), order, 3, None, TODAY
     )
@@ -251,9 +262,16 @@ async def test_pages_per_partition_match_single_pages(
         unit.session, unit.caller, "assignee", [BOB], TaskFilter(), order, 2, None, TODAY
     )
     rest = await listing.task_pages(
-        unit.session, unit.caller, "assignee", [BOB], TaskFilter(), order, 2,
-        by_assignee[BOB].cursors[-1], TODAY,
-    )  # fmt: skip
+        unit.session,
+        unit.caller,
+        "assignee",
+        [BOB],
+        TaskFilter(),
+        order,
+        2,
+        by_assignee[BOB].cursors[-1],
+        TODAY,
+    )
     titles = [t.title for t in by_assignee[BOB].rows + rest[BOB].rows]
     assert titles == ["bravo", "charlie", "hotel", "golf"]
     assert not rest[BOB].has_next_page
@@ -289,5 +307,9 @@ async def test_project_filters_and_orders(
     assert await names_of(ProjectFilter(owner_id=ALICE), by_name) == ["alpha", "beta", "gamma"]
     assert await names_of(ProjectFilter(text="A"), by_name) == ["alpha", "beta", "gamma"]
     newest_first = ProjectOrder(ProjectOrderField.CREATED_AT, Direction.DESC)
-    assert await names_of(ProjectFilter(), newest_first, 1) == ["bob's own", "gamma", "alpha",
-                                                                 "beta"]  # fmt: skip
+    assert await names_of(ProjectFilter(), newest_first, 1) == [
+        "bob's own",
+        "gamma",
+        "alpha",
+        "beta",
+    ]

@@ -31,16 +31,20 @@ async def test_stats_per_project_and_assignee(
         ("d", TaskPriority.URGENT, None, ALICE),  # will be done
         ("e", TaskPriority.LOW, date(2026, 1, 1), None),  # will be cancelled: not overdue
     ]:
-        made.append(await tasks.create_task(
-            unit_for(ALICE), NewTask(p.id, title, priority=priority, due_date=due,
-                                     assignee_id=assignee)))  # fmt: skip
+        made.append(
+            await tasks.create_task(
+                unit_for(ALICE),
+                NewTask(p.id, title, priority=priority, due_date=due, assignee_id=assignee),
+            )
+        )
     await tasks.create_task(unit_for(CAROL), NewTask(q.id, "q1"))
     clock.advance(hours=2)
     await tasks.complete_task(unit_for(ALICE), made[2].id)  # took 2 hours
     clock.advance(hours=4)
     await tasks.complete_task(unit_for(ALICE), made[3].id)  # took 6 hours
-    await tasks.update_task(unit_for(ALICE), made[4].id, 1,
-                            TaskChanges(status=TaskStatus.CANCELLED))  # fmt: skip
+    await tasks.update_task(
+        unit_for(ALICE), made[4].id, 1, TaskChanges(status=TaskStatus.CANCELLED)
+    )
     clock.current = clock.current.replace(hour=9)  # back to 2026-03-02 for "today"
 
     unit = unit_for(ALICE)

@@ -32,9 +32,16 @@ async def test_create_task_cleans_input_and_publishes(
     recorded.published.clear()
     task = await tasks.create_task(
         unit_for(BOB),
-        NewTask(project.id, " Write docs ", "body", TaskPriority.HIGH,
-                due_date=date(2026, 3, 9), tags=("Docs", "docs ", "v1"), assignee_id=ALICE),
-    )  # fmt: skip
+        NewTask(
+            project.id,
+            " Write docs ",
+            "body",
+            TaskPriority.HIGH,
+            due_date=date(2026, 3, 9),
+            tags=("Docs", "docs ", "v1"),
+            assignee_id=ALICE,
+        ),
+    )
     assert (task.title, task.tags, task.creator_id, task.version) == (
         "Write docs",
         ["docs", "v1"],
@@ -90,9 +97,11 @@ async def test_update_checks_version_and_reports_changes(
     recorded.published.clear()
     clock.advance(hours=1)
     updated = await tasks.update_task(
-        unit_for(BOB), task.id, 1, TaskChanges(title="t", priority=TaskPriority.URGENT,
-                                               due_date=date(2026, 4, 1))
-    )  # fmt: skip
+        unit_for(BOB),
+        task.id,
+        1,
+        TaskChanges(title="t", priority=TaskPriority.URGENT, due_date=date(2026, 4, 1)),
+    )
     assert (updated.version, updated.priority, updated.updated_at) == (2, "URGENT", clock())
     assert recorded.published[0].payload["changed"] == ["priority", "due_date"]
     # The version Bob read is now stale: Alice's edit is refused and changes nothing.
@@ -113,8 +122,7 @@ async def test_status_changes_track_completion(
 ) -> None:
     task = await tasks.create_task(unit_for(ALICE), NewTask(project.id, "t"))
     clock.advance(days=2)
-    done = await tasks.update_task(unit_for(ALICE), task.id, 1,
-                                   TaskChanges(status=TaskStatus.DONE))  # fmt: skip
+    done = await tasks.update_task(unit_for(ALICE), task.id, 1, TaskChanges(status=TaskStatus.DONE))
     assert done.completed_at == clock()
     assert recorded.types()[-2:] == ["task.updated", "task.completed"]
     reopened = await tasks.reopen_task(unit_for(BOB), task.id, done.version)
