@@ -41,6 +41,7 @@ class ScenarioResult:
     statements_one_request: int | None  # one request alone
     growth: str
     problem: str | None
+    top_statements: tuple[tuple[str, int, str], ...] = ()  # of one request alone
 
 
 def python() -> str:
@@ -134,6 +135,7 @@ def run_scenario(
         expected_file = work / f"{slug}-expected.json"
         expected_file.write_text(json.dumps({"data": document["data"]}))
     one = statements_for_one(postgres, databases, url, body, headers)
+    top = tuple(postgres.top_statements(databases))
     growth = "–"
     if scenario.grows:
         variable, small, large = scenario.grows
@@ -168,7 +170,7 @@ def run_scenario(
     result = load(settings.duration, "summary.json")
     statements = postgres.statement_count(databases) / max(result.requests, 1)
     problem = None if result.all_correct else f"{result.failed_checks} failed checks"
-    return ScenarioResult(scenario, result, statements, one, growth, problem)
+    return ScenarioResult(scenario, result, statements, one, growth, problem, top)
 
 
 def render(
@@ -210,6 +212,13 @@ def render(
             f" {item.statements_per_request or 0:.2f} | {item.growth} |"
             f" {r.failed_checks} | {item.problem or 'none'} |"
         )
+    for item in results:
+        if item.top_statements:
+            lines += ["", f"SQL of one `{item.scenario.name}` request (most frequent first):", ""]
+            lines += ["| database | calls | statement |", "|---|---|---|"]
+            for database, calls, statement in item.top_statements:
+                text = statement.replace("|", "\\|")
+                lines.append(f"| {database} | {calls} | `{text}` |")
     missing = [(name, needs) for name, needs in PENDING if not set(needs) <= set(subgraphs)]
     skipped = [s for s in SCENARIOS if not set(s.needs) <= set(subgraphs)]
     if missing or skipped:

@@ -84,6 +84,20 @@ class Postgres:
         )
         return int(total or 0)
 
+    def top_statements(self, databases: list[str], limit: int = 10) -> list[tuple[str, int, str]]:
+        """(database, calls, statement) with the most calls since the last reset."""
+        names = ", ".join(f"'{name}'" for name in databases)
+        rows = self.sql(
+            "SELECT d.datname, s.calls, regexp_replace(left(s.query, 160), '\\s+', ' ', 'g')"
+            " FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+            f" WHERE d.datname IN ({names}) ORDER BY s.calls DESC LIMIT {limit}"
+        )
+        out = []
+        for row in rows.splitlines():
+            database, calls, statement = row.split("|", 2)
+            out.append((database, int(calls), statement))
+        return out
+
     def stop(self) -> None:
         subprocess.run(
             _as_postgres(["pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"]),
