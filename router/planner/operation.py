@@ -180,49 +180,55 @@ def _same_field(a: Field, b: Field) -> bool:
     )
 
 
-def merge_selections(items: list[Selection]) -> tuple[Selection, ...]:
-    """Merge fields with one response key (and same conditions) and identical fragments."""
+def _flatten_same_type(items: list[Selection]) -> list[Selection]:
+    """Inline fragments with no type condition and no conditions, recursively, in order."""
     out: list[Selection] = []
     for item in items:
+        if isinstance(item, Fragment) and item.type_condition is None and not item.conditions:
+            out.extend(_flatten_same_type(list(item.selections)))
+        else:
+            out.append(item)
+    return out
+
+
+def merge_selections(items: list[Selection]) -> tuple[Selection, ...]:
+    """Merge fields with one response key (and same conditions) and identical fragments,
+    keeping the order of first occurrence (CollectFields)."""
+    out: list[Selection] = []
+    for item in _flatten_same_type(items):
         if isinstance(item, Field):
-            twin = next(
-                (o for o in out if isinstance(o, Field) and o.response_key == item.response_key
-                 and _same_field(o, item)),
+            index = next(
+                (i for i, o in enumerate(out) if isinstance(o, Field)
+                 and o.response_key == item.response_key and _same_field(o, item)),
                 None,
             )  # fmt: skip
-            if twin is not None:
+            if index is not None:
+                twin = out[index]
+                assert isinstance(twin, Field)
                 if twin.selections is not None and item.selections is not None:
                     merged = merge_selections([*twin.selections, *item.selections])
-                    out[out.index(twin)] = Field(
+                    out[index] = Field(
                         twin.response_key, twin.name, twin.type_name, twin.arguments,
                         twin.conditions, merged, twin.directives,
                     )  # fmt: skip
                 continue
         else:
-            if item.type_condition is None and not item.conditions:
-                out.extend(item.selections)
-                continue
-            twin_f = next(
-                (o for o in out if isinstance(o, Fragment)
+            index = next(
+                (i for i, o in enumerate(out) if isinstance(o, Fragment)
                  and o.type_condition == item.type_condition and o.conditions == item.conditions),
                 None,
             )  # fmt: skip
-            if twin_f is not None:
-                out[out.index(twin_f)] = Fragment(
+            if index is not None:
+                twin_f = out[index]
+                assert isinstance(twin_f, Fragment)
+                out[index] = Fragment(
                     twin_f.type_condition,
                     twin_f.conditions,
                     merge_selections([*twin_f.selections, *item.selections]),
                 )
                 continue
         out.append(item)
-    if len(out) != len(items) and any(isinstance(o, Field) for o in out):
-        return merge_selections(out) if _has_duplicates(out) else tuple(out)
     return tuple(out)
-
-
-def _has_duplicates(items: list[Selection]) -> bool:
-    keys = [(o.response_key, o.conditions) for o in items if isinstance(o, Field)]
-    return len(keys) != len(set(keys))
 
 
 def normalize(

@@ -74,6 +74,10 @@ class Router:
             return True
         return provided is not None and field_name in provided
 
+    def has_requires(self, type_name: str, field_name: str, graph: str) -> bool:
+        src = self.source(type_name, field_name, graph)
+        return src is not None and src.requires is not None
+
     def list_depth(self, type_name: str, field_name: str) -> int:
         key = (type_name, field_name)
         depth = self._list_depth.get(key)
@@ -321,7 +325,9 @@ class Router:
         provided: Provided | None,
         conds: tuple[Condition, ...],
         top: bool,
+        requires_ok: bool = False,
     ) -> set[int]:
+        """Plan one field; `requires_ok` when its @requires inputs are in the representation."""
         graph = group.subgraph
         if field.name == "__typename":
             if self.is_interface_object(type_name, graph):
@@ -334,7 +340,9 @@ class Router:
             return self.plan_abstract_field(
                 group, cursor, type_name, field, path, provided, conds, top
             )
-        if self.resolvable(type_name, field.name, graph, provided):
+        if self.resolvable(type_name, field.name, graph, provided) and (
+            requires_ok or not self.has_requires(type_name, field.name, graph)
+        ):
             child_provided = self._child_provided(type_name, field, graph, provided)
             ok, _ = self.local_ok(graph, field.type_name, field.selections, child_provided)
             if ok or not self._better_elsewhere(type_name, field, graph):
@@ -407,7 +415,9 @@ class Router:
         graph = group.subgraph
         objects = sorted(self.sg.possible_in(type_name, graph))
         if self.resolvable(type_name, field.name, graph, provided) and all(
-            self.resolvable(obj, field.name, graph, provided) for obj in objects
+            self.resolvable(obj, field.name, graph, provided)
+            and not self.has_requires(obj, field.name, graph)
+            for obj in objects
         ):
             child_provided = self._child_provided(type_name, field, graph, provided)
             ok, _ = self.local_ok(graph, field.type_name, field.selections, child_provided)
@@ -442,7 +452,11 @@ class Router:
         fm = model.fields.get(field.name) if model is not None else None
         if fm is not None:
             for other in sorted(fm.sources):
-                if other != graph and self.resolvable(type_name, field.name, other, None):
+                # A @requires field is fetched with its inputs, even from the same subgraph.
+                same_ok = other == graph and self.has_requires(type_name, field.name, graph)
+                if (other != graph or same_ok) and self.resolvable(
+                    type_name, field.name, other, None
+                ):
                     out.append((other, type_name))
         if not out and model is not None and model.kind == "object":
             for iface in sorted(self._interfaces_of(type_name)):
@@ -514,7 +528,9 @@ class Router:
             inputs.add(key_fields, key=True, renamed=cursor.renamed)
             inputs.add(required, key=False, renamed=cursor.renamed)
             child_cursor = child.selection.fragment(as_type)
-            self.plan_field(child, child_cursor, as_type, field, path, None, conds, True)
+            self.plan_field(
+                child, child_cursor, as_type, field, path, None, conds, True, requires_ok=True
+            )
             return {child.id}
         finally:
             self._jumps.pop()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult, execute, get_variable_values
+from graphql import ExecutionResult, execute, get_variable_values, value_from_ast_untyped
 
 from router.executor import Executor, SubgraphClients
 from router.server.prepare import Prepared, Preparer, RequestError
@@ -150,6 +150,7 @@ class RouterState:
         return Response(200, body)
 
     def _variables(self, prepared: Prepared, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate variables against their definitions; fill in defaults the client omitted."""
         if not prepared.variable_definitions:
             return dict(raw)
         coerced = get_variable_values(
@@ -157,12 +158,11 @@ class RouterState:
         )
         if isinstance(coerced, list):
             raise RequestError(coerced[0].message, "BAD_USER_INPUT", 400)
+        values: Mapping[str, Any] = getattr(coerced, "coerced", coerced)  # graphql-core 3.2/3.3
         out = dict(raw)
         for definition in prepared.variable_definitions:
             name = definition.variable.name.value
-            if name not in out and definition.default_value is not None and name in coerced:
-                from graphql import value_from_ast_untyped
-
+            if name not in out and definition.default_value is not None and name in values:
                 out[name] = value_from_ast_untyped(definition.default_value)
         return out
 

@@ -90,7 +90,7 @@ def comparable(body: dict[str, Any]) -> dict[str, Any]:
     extensions differ between implementations, so they are not compared)."""
     errors = body.get("errors") or []
     return {
-        "data": body.get("data"),
+        "data": json.dumps(body.get("data")),  # field order matters too
         "error_paths": sorted(json.dumps(e.get("path")) for e in errors),
     }
 
