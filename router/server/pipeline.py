@@ -158,7 +158,7 @@ class RouterState:
         )
         if isinstance(coerced, list):
             raise RequestError(coerced[0].message, "BAD_USER_INPUT", 400)
-        values: Mapping[str, Any] = getattr(coerced, "coerced", coerced)  # graphql-core 3.2/3.3
+        values: Any = getattr(coerced, "coerced", coerced)  # graphql-core 3.3 wraps the dict
         out = dict(raw)
         for definition in prepared.variable_definitions:
             name = definition.variable.name.value
