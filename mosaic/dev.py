@@ -7,8 +7,10 @@ SIGKILL after a grace period. On Linux each child also gets PR_SET_PDEATHSIG, so
 killed supervisor leaves no orphan.
 
 Router hook: when the module `mosaic.commands.router` exists and `schema/supergraph.graphql`
-exists in the working directory, `mosaic router --supergraph schema/supergraph.graphql
---host HOST --port BASE` is started too (after the subgraphs are healthy).
+exists in the working directory, `mosaic router --supergraph <data_dir>/supergraph.dev.graphql
+--host HOST --port BASE` is started too (after the subgraphs are healthy). That file is the
+committed supergraph with each running subgraph's `@join__graph(url:)` pointed at the port
+`mosaic dev` gave it, so any MOSAIC_DEV_BASE_PORT works.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import contextlib
 import ctypes
 import importlib.util
 import os
+import re
 import signal
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,13 +57,33 @@ def subgraph_spec(info: SubgraphInfo, host: str, base_port: int, log_level: str)
     return ProcessSpec(info.name, argv, host, port)
 
 
-def router_spec(host: str, base_port: int, cwd: Path) -> ProcessSpec | None:
+_JOIN_GRAPH = re.compile(r'(@join__graph\(name: "([^"]+)", url: ")([^"]*)(")')
+
+
+def point_supergraph_at(sdl: str, urls: Mapping[str, str]) -> str:
+    """The supergraph SDL with the routing URL of each subgraph in `urls` replaced."""
+
+    def replace(match: re.Match[str]) -> str:
+        url = urls.get(match.group(2), match.group(3))
+        return f"{match.group(1)}{url}{match.group(4)}"
+
+    return _JOIN_GRAPH.sub(replace, sdl)
+
+
+def router_spec(
+    host: str, base_port: int, cwd: Path, subgraphs: Sequence[ProcessSpec], data_dir: Path
+) -> ProcessSpec | None:
     """The router, when its command exists and a supergraph has been composed."""
     if importlib.util.find_spec("mosaic.commands.router") is None:
         return None
-    if not (cwd / SUPERGRAPH).exists():
+    source = cwd / SUPERGRAPH
+    if not source.exists():
         return None
-    argv = (sys.executable, "-m", "mosaic", "router", "--supergraph", str(SUPERGRAPH),
+    target = data_dir / "supergraph.dev.graphql"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    urls = {spec.name: f"{spec.base_url}/graphql" for spec in subgraphs}
+    target.write_text(point_supergraph_at(source.read_text(), urls))
+    argv = (sys.executable, "-m", "mosaic", "router", "--supergraph", str(target),
             "--host", host, "--port", str(base_port))  # fmt: skip
     return ProcessSpec("router", argv, host, base_port)
 

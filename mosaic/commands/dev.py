@@ -53,7 +53,11 @@ async def _run(args: argparse.Namespace) -> int:
 
     level = settings.log_level.lower()
     specs = [subgraph_spec(info, settings.host, base_port, level) for info in infos]
-    router = None if args.no_router else router_spec(settings.host, base_port, Path.cwd())
+    router = (
+        None
+        if args.no_router
+        else router_spec(settings.host, base_port, Path.cwd(), specs, settings.data_dir)
+    )
     if router is not None:
         specs.append(router)
     busy = busy_ports(specs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,8 +35,13 @@ def build(settings: Settings) -> Starlette:
     return app
 
 
+@cache
+def _app() -> Starlette:
+    return build(get_settings())
+
+
 def __getattr__(name: str) -> Starlette:
-    # Built on first access, so importing this module (tests, tools) reads no settings.
+    # `app` is built on first access (once), so importing this module reads no settings.
     if name == "app":
-        return build(get_settings())
+        return _app()
     raise AttributeError(name)

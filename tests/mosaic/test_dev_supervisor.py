@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mosaic.dev import ProcessSpec, busy_ports, router_spec
+from mosaic.dev import ProcessSpec, busy_ports, point_supergraph_at, router_spec
+from subgraphs.common.demo import DEMO_USERS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +96,9 @@ class DevProcess:
 
 @pytest.fixture
 def dev_process(tmp_path: Path) -> Iterator[DevProcess]:
+    # With a composed supergraph in the working directory, the router starts too.
+    (tmp_path / "schema").mkdir()
+    shutil.copy(ROOT / "schema" / "supergraph.graphql", tmp_path / "schema")
     process = DevProcess(tmp_path, _free_block())
     yield process
     process.kill()
@@ -117,12 +122,23 @@ def test_dev_serves_users_with_seeded_data_and_stops_cleanly_on_sigint(
     assert (tmp_path / ".data" / "users.db").exists()
     assert (tmp_path / ".data" / "jwt" / "private.pem").exists()
 
+    router = dev_process.wait_for(r"router\s+(http://127\.0\.0\.1:\d+)/graphql\s+\(pid (\d+)\)")
+    router_pid = int(router.group(2))
+    alice = next(u.id for u in DEMO_USERS if u.key == "alice")
+    through_router = httpx.post(
+        f"{router.group(1)}/graphql",
+        json={"query": "query ($id: ID!) { user(id: $id) { name } }", "variables": {"id": alice}},
+        timeout=10,
+    )
+    assert through_router.json() == {"data": {"user": {"name": "Alice Doe"}}}
+
     dev_process.process.send_signal(signal.SIGINT)  # what Ctrl-C sends the supervisor
     assert dev_process.process.wait(30) == 0
     deadline = time.monotonic() + 5
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(child), "the users process outlived the supervisor"
+    assert not _alive(router_pid), "the router outlived the supervisor"
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
     assert "mosaic dev: stopped" in "".join(dev_process.lines)
@@ -142,16 +158,37 @@ def test_dev_refuses_busy_ports(tmp_path: Path) -> None:
     dev.wait_for(rf"port\(s\) {base + 1} already in use.*MOSAIC_DEV_BASE_PORT")
 
 
-def test_router_hook_needs_a_composed_supergraph(tmp_path: Path) -> None:
-    assert router_spec("127.0.0.1", 4000, tmp_path) is None
+SUPERGRAPH_SNIPPET = """enum join__Graph {
+  TASKS @join__graph(name: "tasks", url: "http://localhost:4002/graphql")
+  USERS @join__graph(name: "users", url: "http://localhost:4001/graphql")
+}
+"""
+
+
+def test_router_hook_needs_a_composed_supergraph_and_points_it_at_dev_ports(
+    tmp_path: Path,
+) -> None:
+    users = ProcessSpec("users", (), "127.0.0.1", 5001)
+    data = tmp_path / ".data"
+    assert router_spec("127.0.0.1", 5000, tmp_path, [users], data) is None
     (tmp_path / "schema").mkdir()
-    (tmp_path / "schema" / "supergraph.graphql").write_text("schema { query: Query }")
-    spec = router_spec("127.0.0.1", 4100, tmp_path)
+    (tmp_path / "schema" / "supergraph.graphql").write_text(SUPERGRAPH_SNIPPET)
+    spec = router_spec("127.0.0.1", 5000, tmp_path, [users], data)
     assert spec is not None  # mosaic.commands.router exists on main
-    assert spec.port == 4100
-    supergraph = "schema/supergraph.graphql"
-    assert spec.argv[1:] == ("-m", "mosaic", "router", "--supergraph", supergraph,
-                             "--host", "127.0.0.1", "--port", "4100")  # fmt: skip
+    assert spec.port == 5000
+    dev_supergraph = data / "supergraph.dev.graphql"
+    assert spec.argv[1:] == ("-m", "mosaic", "router", "--supergraph", str(dev_supergraph),
+                             "--host", "127.0.0.1", "--port", "5000")  # fmt: skip
+    rewritten = dev_supergraph.read_text()
+    assert 'USERS @join__graph(name: "users", url: "http://127.0.0.1:5001/graphql")' in rewritten
+    # A subgraph mosaic dev does not run keeps its URL.
+    assert 'TASKS @join__graph(name: "tasks", url: "http://localhost:4002/graphql")' in rewritten
+
+
+def test_point_supergraph_at_rewrites_only_named_graphs() -> None:
+    out = point_supergraph_at(SUPERGRAPH_SNIPPET, {"tasks": "http://h:1/graphql"})
+    assert 'name: "tasks", url: "http://h:1/graphql"' in out
+    assert 'name: "users", url: "http://localhost:4001/graphql"' in out
 
 
 def test_busy_ports_reports_only_taken_ones() -> None:
