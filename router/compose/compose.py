@@ -70,22 +70,35 @@ def _composed_directives(ctx: MergeContext, merged: MergedSupergraph) -> None:
                 merged.directive_defs.append(printed)
 
 
+EXECUTABLE_LOCATIONS = (
+    "QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
+    "INLINE_FRAGMENT", "VARIABLE_DEFINITION",
+)  # fmt: skip
+
+
 def _executable_directives(subgraphs: list[Subgraph]) -> list[str]:
-    """Executable directives defined identically in every subgraph stay in the supergraph."""
-    executable = {
-        "QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
-        "INLINE_FRAGMENT", "VARIABLE_DEFINITION",
-    }  # fmt: skip
+    """Executable directives defined in every subgraph stay, on the locations all allow."""
     kept: list[str] = []
     first = subgraphs[0].directive_defs if subgraphs else {}
     for name, definition in first.items():
-        locations = {loc.value for loc in definition.locations}
-        if not locations <= executable:
+        definitions = [sg.directive_defs.get(name) for sg in subgraphs]
+        if any(d is None for d in definitions):
             continue
-        printed = print_ast(definition)
-        if all(print_ast(sg.directive_defs.get(name) or definition) == printed and name in
-               sg.directive_defs for sg in subgraphs):  # fmt: skip
-            kept.append(printed)
+        locations = [loc.value for loc in definition.locations if loc.value in EXECUTABLE_LOCATIONS]
+        for other in definitions:
+            assert other is not None
+            allowed = {loc.value for loc in other.locations}
+            locations = [loc for loc in locations if loc in allowed]
+        if not locations:
+            continue
+        repeatable = all(d is not None and d.repeatable for d in definitions)
+        args = ""
+        if definition.arguments:
+            args = "(" + ", ".join(print_ast(a) for a in definition.arguments) + ")"
+        kept.append(
+            f"directive @{name}{args}{' repeatable' if repeatable else ''} on "
+            + " | ".join(locations)
+        )
     return kept
 
 

@@ -267,10 +267,57 @@ class _Checker:
                         reported.add((t.name, f.name))
                         self.report(node, f.name, parents)
                     continue
+                if len(graphs) > 1 and not self.shared_runtime_types(t, f.name, graphs):
+                    continue
                 for nxt in self.next_nodes(named_type(f.type), frozenset(graphs)):
                     if nxt not in parents:
                         parents[nxt] = (node, f.name)
                         queue.append(nxt)
+
+    def runtime_types(self, type_name: str, graph: str) -> list[str]:
+        t = self.types[type_name]
+        if t.kind == "union":
+            return sorted(m for g, m in t.member_joins if g == graph)
+        return sorted(
+            o.name
+            for o in self.types.values()
+            if o.kind == "object" and (graph, type_name) in o.implements
+        )
+
+    def shared_runtime_types(self, parent: MType, field_name: str, graphs: list[str]) -> bool:
+        """SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES: a field shared by several subgraphs and
+        returning an abstract type needs some runtime type in common. False if reported."""
+        return_type = named_type(parent.fields[field_name].type)
+        if self.types.get(return_type) is None or self.types[return_type].kind == "object":
+            return True
+        if self.types[return_type].kind not in ("interface", "union"):
+            return True
+        per_graph = {
+            g: self.runtime_types(return_type, g)
+            for g in graphs
+            if g in self.types[return_type].graphs
+        }
+        if len(per_graph) < 2 or not any(per_graph.values()):
+            return True
+        common = set.intersection(*(set(v) for v in per_graph.values()))
+        if common:
+            return True
+        listed = ";\n".join(
+            f' - in subgraph "{g}", '
+            + ("no runtime type is defined" if not v else ", ".join(f'"{n}"' for n in v))
+            for g, v in per_graph.items()
+        )
+        self.ctx.error(
+            "SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES",
+            f'Shared field "{parent.name}.{field_name}" return type "{return_type}" has a '
+            "non-intersecting set of possible runtime types across subgraphs. Runtime types in "
+            f"subgraphs are:\n{listed}.\nThis is not allowed as shared fields must resolve the "
+            "same way in all subgraphs, and that implies at least some common runtime types "
+            "between the subgraphs.",
+            parent.name,
+            field_name,
+        )
+        return False
 
     def known_implementations(self, node: Node) -> bool:
         return any(

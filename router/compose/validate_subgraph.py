@@ -29,6 +29,8 @@ class _Checker:
         self.sg = subgraph
         self.errors: list[CompositionError] = []
         self.used: set[tuple[str, str]] = set()  # (type, field) used by key/requires/provides
+        # Apollo throws (and skips its later checks) on a @provides it cannot even target.
+        self.aborted = False
 
     def error(self, code: str, message: str, type_: str | None, f: str | None = None) -> None:
         self.errors.append(
@@ -59,9 +61,7 @@ class _Checker:
         for selection in selection_set.selections:
             if selection.directives:
                 self.error(
-                    f"{directive.upper()}_DIRECTIVE_IN_FIELDS_ARG"
-                    if directive != "key"
-                    else "KEY_HAS_DIRECTIVE_IN_FIELDS_ARG",
+                    f"{directive.upper()}_DIRECTIVE_IN_FIELDS_ARG",
                     f"{describe}: cannot have directive applications in the "
                     f"@{directive}(fields:) argument.",
                     parent,
@@ -172,7 +172,6 @@ class _Checker:
                 typedef.name,
                 f.name,
             )
-            return
 
         def on_field(parent: TypeDef, target: Field, nested: bool) -> None:
             if not target.external and not nested:
@@ -199,7 +198,6 @@ class _Checker:
                 typedef.name,
                 f.name,
             )
-            return
         if f.external:
             self.error(
                 "EXTERNAL_COLLISION_WITH_ANOTHER_DIRECTIVE",
@@ -207,6 +205,7 @@ class _Checker:
                 typedef.name,
                 f.name,
             )
+            self.aborted = True
             return
         target = named_type(f.type)
         if self.kind(target) not in COMPOSITE:
@@ -217,6 +216,7 @@ class _Checker:
                 typedef.name,
                 f.name,
             )
+            self.aborted = True
             return
 
         def on_field(parent: TypeDef, provided: Field, nested: bool) -> None:
@@ -284,9 +284,28 @@ class _Checker:
             self.check_types_exist(typedef)
         if self.errors:
             return self.errors
-        for typedef in list(self.sg.types.values()):
+        types = list(self.sg.types.values())
+        for typedef in types:
             if typedef.kind in ("object", "interface"):
                 self.check_keys(typedef)
+                if typedef.kind == "interface" and typedef.keys and self.sg.fed_version < (2, 3):
+                    self.error(
+                        "KEY_UNSUPPORTED_ON_INTERFACE",
+                        f'Cannot use @key on interface "{typedef.name}": @key is not yet '
+                        "supported on interfaces",
+                        typedef.name,
+                    )
+        for typedef in types:
+            for f in typedef.fields.values():
+                if f.requires is not None:
+                    self.check_requires(typedef, f)
+        for typedef in types:
+            for f in typedef.fields.values():
+                if f.provides is not None and not self.aborted:
+                    self.check_provides(typedef, f)
+        if self.aborted:
+            return self.errors
+        for typedef in types:
             if typedef.interface_object and not typedef.keys:
                 self.error(
                     "INTERFACE_OBJECT_USAGE_ERROR",
@@ -295,10 +314,6 @@ class _Checker:
                     typedef.name,
                 )
             for f in typedef.fields.values():
-                if f.requires is not None:
-                    self.check_requires(typedef, f)
-                if f.provides is not None:
-                    self.check_provides(typedef, f)
                 if f.override is not None:
                     self.check_override(typedef, f)
                 if typedef.kind == "interface" and f.external:
@@ -322,7 +337,7 @@ class _Checker:
                 missing = [k.fields for k in typedef.keys if k.fields not in have]
                 if missing:
                     self.error(
-                        "INTERFACE_KEY_NOT_ON_IMPLEMENTATIONS",
+                        "INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
                         f'Key @key(fields: "{missing[0]}") on interface type "{typedef.name}" is '
                         f'missing on implementation type "{implementation.name}".',
                         implementation.name,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from router.compose.compose import CompositionResult, SubgraphSource, compose
-from router.compose.config import ConfigError, SupergraphConfig, read_sdl
+from router.compose.config import ConfigError, SubgraphConfig, SupergraphConfig, read_sdl
 from router.compose.output import write_if_changed
 
 log = logging.getLogger("mosaic.compose")
@@ -96,3 +96,35 @@ async def watch_supergraph(
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except TimeoutError:
             pass
+
+
+def running_config(
+    subgraphs: Mapping[str, str], path: Path = Path("supergraph.yaml")
+) -> SupergraphConfig:
+    """A config for subgraphs the caller runs: name -> GraphQL URL (routing and introspection)."""
+    return SupergraphConfig(
+        path,
+        None,
+        tuple(
+            SubgraphConfig(name=name, routing_url=url, subgraph_url=url)
+            for name, url in sorted(subgraphs.items())
+        ),
+    )
+
+
+async def watch_running_subgraphs(
+    subgraphs: Mapping[str, str],
+    output: Path,
+    stop: asyncio.Event,
+    interval: float = 1.0,
+    on_event: Callable[[WatchEvent], None] | None = None,
+) -> None:
+    """For a dev supervisor: keep `output` composed from the subgraphs it started.
+
+    `subgraphs` maps each name to the URL it runs at (`http://127.0.0.1:4001/graphql`); that
+    URL is both introspected and written as the routing URL. Returns when `stop` is set.
+    """
+    await watch_supergraph(
+        running_config(subgraphs), output, interval, from_running=True, on_event=on_event,
+        stop=stop,
+    )  # fmt: skip

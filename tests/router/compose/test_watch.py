@@ -6,7 +6,12 @@ import asyncio
 from pathlib import Path
 
 from router.compose.config import parse_config
-from router.compose.watch import SupergraphWatcher, WatchEvent, watch_supergraph
+from router.compose.watch import (
+    SupergraphWatcher,
+    WatchEvent,
+    watch_running_subgraphs,
+    watch_supergraph,
+)
 from tests.router.compose import sample_subgraphs
 from tests.router.compose.live_subgraph import SwitchableApp, serve
 
@@ -78,3 +83,21 @@ async def test_async_watch_loop_writes_and_stops(tmp_path: Path) -> None:
     assert output.read_text().startswith(
         'schema\n  @link(url: "https://specs.apollo.dev/link/v1.0")'
     )
+
+
+async def test_supervisor_entry_point_uses_the_running_urls(tmp_path: Path) -> None:
+    users = SwitchableApp({"v1": sample_subgraphs.users}, "v1")
+    tasks = SwitchableApp({"ok": sample_subgraphs.tasks}, "ok")
+    output = tmp_path / "dev" / "supergraph.graphql"
+    stop = asyncio.Event()
+    with serve(users) as users_url, serve(tasks) as tasks_url:
+        await asyncio.wait_for(
+            watch_running_subgraphs(
+                {"users": users_url, "tasks": tasks_url}, output, stop, 0.05,
+                on_event=lambda event: stop.set(),
+            ),
+            30,
+        )  # fmt: skip
+    text = output.read_text()
+    assert f'USERS @join__graph(name: "users", url: "{users_url}")' in text
+    assert f'TASKS @join__graph(name: "tasks", url: "{tasks_url}")' in text
