@@ -7,13 +7,14 @@ run concurrently and an AsyncSession must not be shared between concurrent tasks
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from db.base import utcnow
@@ -164,5 +165,14 @@ class Loaders:
         return self._scoped
 
 
+@functools.lru_cache(maxsize=8)
+def read_sessions(engine: AsyncEngine) -> Sessions:
+    """Sessions for reads that are one statement each (every batch here is): in autocommit
+    mode, so PostgreSQL sees the SELECT alone instead of BEGIN, SELECT, ROLLBACK."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
+
+
 def create_loaders(runtime: Runtime) -> Loaders:
-    return Loaders(runtime.db.sessions)
+    return Loaders(read_sessions(runtime.db.engine))

@@ -38,6 +38,14 @@ async def unit_of_work(info: TasksInfo) -> AsyncIterator[Unit]:
         yield Unit(session, caller, info.context.events)
 
 
+@asynccontextmanager
+async def reading(info: TasksInfo) -> AsyncIterator[Unit]:
+    """Like `unit_of_work`, on an autocommit session: for queries, which write nothing."""
+    caller = await info.context.require_caller()
+    async with info.context.loaders.sessions() as session:
+        yield Unit(session, caller)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="A task of one of the caller's projects; null otherwise.")
@@ -54,7 +62,7 @@ class Query:
         first: int | None = 20,
         after: str | None = None,
     ) -> Connection[Task]:
-        async with unit_of_work(info) as unit:
+        async with reading(info) as unit:
             page = await listing.task_page(
                 unit.session,
                 unit.caller,
@@ -80,7 +88,7 @@ class Query:
         first: int | None = 20,
         after: str | None = None,
     ) -> Connection[Project]:
-        async with unit_of_work(info) as unit:
+        async with reading(info) as unit:
             page = await listing.project_page(
                 unit.session,
                 unit.caller,
@@ -105,7 +113,7 @@ class Query:
             project_id=None if project_id is None else str(project_id),
             assignee_id=None if assignee_id is None else str(assignee_id),
         )
-        async with unit_of_work(info) as unit:
+        async with reading(info) as unit:
             if task_filter.project_id is not None:
                 await project_for(unit, task_filter.project_id)
             found = await task_stats(
