@@ -10,7 +10,9 @@ Router hook: when the module `mosaic.commands.router` exists and `schema/supergr
 exists in the working directory, `mosaic router --supergraph <data_dir>/supergraph.dev.graphql
 --host HOST --port BASE` is started too (after the subgraphs are healthy). That file is the
 committed supergraph with each running subgraph's `@join__graph(url:)` pointed at the port
-`mosaic dev` gave it, so any MOSAIC_DEV_BASE_PORT works.
+`mosaic dev` gave it, so any MOSAIC_DEV_BASE_PORT works. Once the subgraphs are healthy it is
+recomposed from their `_service { sdl }`, and again whenever one changes (the router
+hot-reloads it): see `router.compose.watch`.
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ class Supervisor:
         self._pumps: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._width = max((len(s.name) for s in specs), default=6)
+        self._composing: asyncio.Task[None] | None = None
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -126,6 +129,8 @@ class Supervisor:
             subgraphs = [s for s in self.specs if s.name != "router"]
             routers = [s for s in self.specs if s.name == "router"]
             for group in (subgraphs, routers):
+                if group is routers and routers:
+                    await self._start_composing(subgraphs, routers[0])
                 for spec in group:
                     await self._start(spec)
                 if not await self._wait_healthy(group):
@@ -133,9 +138,36 @@ class Supervisor:
             self._print_urls()
             return await self._watch()
         finally:
+            if self._composing is not None:
+                self._composing.cancel()
             await self.stop_all()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
+
+    async def _start_composing(self, subgraphs: Sequence[ProcessSpec], router: ProcessSpec) -> None:
+        """Dev loop: compose the router's supergraph from the running subgraphs now, then again
+        whenever one's `_service { sdl }` changes (the router hot-reloads the file)."""
+        from router.compose.watch import (
+            SupergraphWatcher,
+            WatchEvent,
+            running_config,
+            watch_running_subgraphs,
+        )
+
+        output = Path(router.argv[router.argv.index("--supergraph") + 1])
+        urls = {spec.name: f"{spec.base_url}/graphql" for spec in subgraphs}
+
+        def report(event: WatchEvent) -> None:
+            for error in event.result.errors:
+                print(f"mosaic dev: composition failed: error[{error.code}]: {error.message}")
+            if event.written:
+                print(f"mosaic dev: supergraph composed from the running subgraphs: {output}")
+
+        first = SupergraphWatcher(running_config(urls), output, on_event=report)
+        await asyncio.to_thread(first.poll)
+        self._composing = asyncio.create_task(
+            watch_running_subgraphs(urls, output, self._stop, on_event=report)
+        )
 
     async def _start(self, spec: ProcessSpec) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
