@@ -18,6 +18,7 @@ class RouterSettings(BaseSettings):
     subgraph_timeout: float = 30.0  # seconds per subgraph request
     dedup_subgraph_requests: bool = True
     coalesce_queries: bool = False
+    batch_entity_fetches: bool = True  # one request per subgraph per plan stage
     expose_query_plan: bool = False
     propagate_headers: Annotated[list[str], NoDecode] = ["authorization"]
     override_labels: Annotated[list[str], NoDecode] = []

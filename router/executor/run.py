@@ -46,7 +46,9 @@ class Executor:
         possible: Mapping[str, frozenset[str]],
         abstract: frozenset[str],
         include_subgraph_errors: bool = True,
+        batch: bool = True,
     ) -> None:
+        self.batch = batch
         self.clients = clients
         self.possible = possible
         self.abstract = abstract
@@ -75,7 +77,7 @@ class Executor:
             for child in node.nodes:
                 await self.run(child, state, path)
         elif isinstance(node, ParallelNode):
-            await asyncio.gather(*(self.run(child, state, path) for child in node.nodes))
+            await self.run_parallel(node, state, path)
         elif isinstance(node, ConditionNode):
             value = bool(state.variables.get(node.condition.variable))
             if value == node.condition.include:
@@ -112,7 +114,10 @@ class Executor:
         if isinstance(data, dict):
             deep_merge(state.data, data, self.abstract)
 
-    async def entity_fetch(self, node: FetchNode, state: Execution, path: tuple[str, ...]) -> None:
+    def _collect(
+        self, node: FetchNode, state: Execution, path: tuple[str, ...]
+    ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+        """Deduplicated representations at `path` and, per representation, its objects."""
         assert node.requires is not None
         reps: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
@@ -130,6 +135,10 @@ class Executor:
                 targets.append([obj])
             else:
                 targets[i].append(obj)
+        return reps, targets
+
+    async def entity_fetch(self, node: FetchNode, state: Execution, path: tuple[str, ...]) -> None:
+        reps, targets = self._collect(node, state, path)
         if not reps:
             return
         body = self._body(node, state, {"representations": reps})
@@ -138,14 +147,26 @@ class Executor:
             return
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
-        errors = response.get("errors")
+        errors = [e for e in response.get("errors") or () if isinstance(e, dict)]
+        self._apply(node, state, path, entities, targets, errors, "_entities")
+
+    def _apply(
+        self,
+        node: FetchNode,
+        state: Execution,
+        path: tuple[str, ...],
+        entities: Any,
+        targets: list[list[dict[str, Any]]],
+        errors: list[dict[str, Any]],
+        field: str,
+    ) -> None:
         if errors:
             located = paths_of(state.data, path)
             paths = [[located.get(id(obj), ()) for obj in objs] for objs in targets]
             for error in errors:
-                self._add_error(state, node, error, None, paths)
+                self._add_error(state, node, error, None, paths, field)
         if not isinstance(entities, list):
-            if not response.get("errors"):
+            if not errors:
                 state.errors.append(
                     {
                         "message": f"Subgraph '{node.service}' returned no _entities.",
@@ -159,6 +180,87 @@ class Executor:
             for obj in targets[i]:
                 deep_merge(obj, entity, self.abstract)
 
+    async def run_parallel(
+        self, node: ParallelNode, state: Execution, path: tuple[str, ...]
+    ) -> None:
+        """Run children concurrently; entity fetches to one subgraph share one request."""
+        if not self.batch:
+            await asyncio.gather(*(self.run(child, state, path) for child in node.nodes))
+            return
+        by_service: dict[str, list[FlattenNode]] = {}
+        others: list[PlanNode] = []
+        for child in node.nodes:
+            while isinstance(child, ConditionNode):  # evaluated now: a skipped fetch is no fetch
+                if bool(state.variables.get(child.condition.variable)) != child.condition.include:
+                    break
+                child = child.node
+            else:
+                if (
+                    isinstance(child, FlattenNode)
+                    and isinstance(child.node, FetchNode)
+                    and child.node.requires is not None
+                ):
+                    by_service.setdefault(child.node.service, []).append(child)
+                else:
+                    others.append(child)
+        tasks = [self.run(child, state, path) for child in others]
+        for flattens in by_service.values():
+            if len(flattens) == 1:
+                tasks.append(self.run(flattens[0], state, path))
+            else:
+                tasks.append(self.batched_entity_fetch(flattens, state))
+        if len(tasks) == 1:
+            await tasks[0]
+        else:
+            await asyncio.gather(*tasks)
+
+    async def batched_entity_fetch(self, flattens: list[FlattenNode], state: Execution) -> None:
+        """Several entity fetches to one subgraph as one request: `_N: _entities(...)` each."""
+        parts: list[tuple[int, FlattenNode, list[list[dict[str, Any]]]]] = []
+        variables: dict[str, Any] = {}
+        definitions: list[str] = []
+        selections: list[str] = []
+        for n, flatten in enumerate(flattens):
+            fetch = flatten.node
+            assert isinstance(fetch, FetchNode)
+            reps, targets = self._collect(fetch, state, flatten.path)
+            if not reps:
+                continue
+            parts.append((n, flatten, targets))
+            variables[f"representations{n}"] = reps
+            definitions.append(f"$representations{n}:[_Any!]!")
+            selections.append(
+                f"_{n}:_entities(representations:$representations{n}){fetch.selection_text}"
+            )
+            for name, text in zip(fetch.variable_usages, fetch.variable_defs, strict=False):
+                if name not in variables and name in state.variables:
+                    variables[name] = state.variables[name]
+                    definitions.append(text)
+        if not parts:
+            return
+        if len(parts) == 1:
+            n, flatten, _ = parts[0]
+            await self.run(flatten, state, flatten.path)
+            return
+        first = parts[0][1].node
+        assert isinstance(first, FetchNode)
+        query = f"query({','.join(definitions)}){{{' '.join(selections)}}}"
+        body = orjson.dumps({"query": query, "variables": variables})
+        response = await self._send(first, state, body)
+        if response is None:
+            return
+        data = response.get("data")
+        all_errors = [e for e in response.get("errors") or () if isinstance(e, dict)]
+        for n, flatten, targets in parts:
+            fetch = flatten.node
+            assert isinstance(fetch, FetchNode)
+            alias = f"_{n}"
+            entities = data.get(alias) if isinstance(data, dict) else None
+            errors = [e for e in all_errors if _error_field(e) in (alias, None)]
+            if n != parts[0][0]:
+                errors = [e for e in errors if _error_field(e) == alias]
+            self._apply(fetch, state, flatten.path, entities, targets, errors, alias)
+
     def _add_error(
         self,
         state: Execution,
@@ -166,6 +268,7 @@ class Executor:
         error: Any,
         prefixes: tuple[Path, ...] | None,
         targets: list[list[Path]] | None,
+        field: str = "_entities",
     ) -> None:
         if not isinstance(error, dict):
             error = {"message": str(error)}
@@ -180,11 +283,7 @@ class Executor:
         paths: list[list[Any]] = []
         if isinstance(sub_path, list) and sub_path:
             if targets is not None:
-                if (
-                    sub_path[0] == "_entities"
-                    and len(sub_path) > 1
-                    and isinstance(sub_path[1], int)
-                ):
+                if sub_path[0] == field and len(sub_path) > 1 and isinstance(sub_path[1], int):
                     i = sub_path[1]
                     if 0 <= i < len(targets):
                         paths = [[*at, *sub_path[2:]] for at in targets[i]]
@@ -195,3 +294,8 @@ class Executor:
                 state.errors.append({**out, "path": p, "extensions": ext})
         else:
             state.errors.append({**out, "extensions": ext})
+
+
+def _error_field(error: dict[str, Any]) -> str | None:
+    path = error.get("path")
+    return path[0] if isinstance(path, list) and path and isinstance(path[0], str) else None

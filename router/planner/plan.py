@@ -37,6 +37,8 @@ class FetchNode:
     pretty_requires: tuple[str, ...]
     pretty_selection: tuple[str, ...]
     id: int
+    selection_text: str = ""  # the compact selection (entity fetch: inside `_entities`)
+    variable_defs: tuple[str, ...] = ()  # the client variables it uses, compact
 
 
 @dataclass(frozen=True)

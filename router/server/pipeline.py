@@ -57,7 +57,11 @@ class RouterState:
             name for name, t in supergraph.types.items() if t.kind in ("interface", "union")
         )
         self.executor = Executor(
-            self.clients, supergraph.possible, abstract, settings.include_subgraph_errors
+            self.clients,
+            supergraph.possible,
+            abstract,
+            settings.include_subgraph_errors,
+            batch=settings.batch_entity_fetches,
         )
         self.labels = frozenset(settings.override_labels)
         self.percent_labels = tuple(

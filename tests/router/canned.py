@@ -126,6 +126,9 @@ def _matches(stored: Any, wanted: Any) -> bool:
 def _resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
     if not isinstance(source, dict):
         return None
+    if info.field_name == "_entities" and "__subgraph" in source:
+        sub: CannedSubgraph = source["__subgraph"]
+        return sub.entities(args["representations"], source["__query"])
     value = source.get(info.field_name)
     if args:
         key = info.field_name + "@" + json.dumps(args, sort_keys=True, separators=(",", ":"))
@@ -182,13 +185,8 @@ class CannedSubgraph:
             return {"errors": [e.formatted for e in errors]}
         variables = payload.get("variables") or {}
         root: dict[str, Any] = dict(self.data.get("Query", {}))
-        if "representations" in variables:
-            try:
-                root["_entities"] = self.entities(
-                    variables["representations"], payload.get("query", "")
-                )
-            except GraphQLError as error:
-                return {"data": None, "errors": [error.formatted]}
+        root["__subgraph"] = self
+        root["__query"] = payload.get("query", "")
         op_root = {**root, **self.data.get("Mutation", {})}
         result = execute(
             self.schema, document, root_value=op_root, variable_values=variables,
@@ -231,7 +229,7 @@ class CannedServer:
         if fail == "timeout":
             await asyncio.sleep(float(sub.data.get("__delay", 5)))
         result = sub.run(payload)
-        if fail == "no-entities" and "representations" in (payload.get("variables") or {}):
+        if fail == "no-entities" and "_entities" in payload.get("query", ""):
             result = {"data": {}}
         return web.json_response(result)
 

@@ -31,6 +31,8 @@ def _clean(body: dict[str, Any]) -> dict[str, Any]:
             {k: v for k, v in e.items() if k in ("message", "path", "extensions")}
             for e in body["errors"]
         ]
+        for error in out["errors"]:  # the gateway's copy of the HTTP response names a free port
+            error.get("extensions", {}).pop("response", None)
     out["data"] = body.get("data")
     return out
 
