@@ -313,3 +313,28 @@ async def test_members_archive_restore_delete(api: TasksApi, recorded: Recording
     )
     assert deleted["deleteProject"] == project_id
     assert await count(api, Task) == 0 and await count(api, Project) == 0
+
+
+async def test_stats_and_assigned_tasks_by_assignee(api: TasksApi) -> None:
+    project_id = await make_project(api)
+    for title, assignee, status in [("a", BOB, "DONE"), ("b", BOB, "TODO"), ("c", ALICE, "TODO")]:
+        await make_task(api, project_id, title=title, assigneeId=assignee, status=status)
+    stats = await api.ok(
+        "query ($p: ID, $a: ID) { taskStats(projectId: $p, assigneeId: $a) "
+        "{ total completed completionRate byStatus { status count } } }",
+        {"p": project_id, "a": BOB},
+        user=ALICE,
+    )
+    assert stats["taskStats"]["total"] == 2 and stats["taskStats"]["completed"] == 1
+    assert stats["taskStats"]["completionRate"] == 0.5
+    assert {"status": "DONE", "count": 1} in stats["taskStats"]["byStatus"]
+    open_tasks = await api.ok(
+        """query ($r: [_Any!]!) { _entities(representations: $r) { ... on User {
+             assignedTasks(filter: {status: [TODO, IN_PROGRESS]}, orderBy: {field: TITLE}) {
+               edges { node { title assignee { id } } } } } } }""",
+        {"r": [{"__typename": "User", "id": BOB}, {"__typename": "User", "id": ALICE}]},
+        user=ALICE,
+    )
+    bob, alice = open_tasks["_entities"]
+    assert [e["node"]["title"] for e in bob["assignedTasks"]["edges"]] == ["b"]
+    assert [e["node"]["title"] for e in alice["assignedTasks"]["edges"]] == ["c"]
