@@ -1,0 +1,1 @@
+"""The catalog's domain rules and transactions; no GraphQL here."""

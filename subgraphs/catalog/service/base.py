@@ -1,0 +1,109 @@
+"""What every catalog service function shares: callers, events, transactions, validation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import weakref
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from subgraphs.catalog.domain import Actor
+from subgraphs.catalog.errors import BadUserInput, Forbidden, Unauthenticated
+
+
+class EventSink(Protocol):
+    async def publish(
+        self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
+    ) -> object: ...
+
+
+@dataclass
+class Outbox:
+    """Events of one transaction, published only after it commits."""
+
+    actor_id: str | None
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, type: str, payload: dict[str, Any]) -> None:
+        self.events.append((type, payload))
+
+    async def flush(self, sink: EventSink) -> None:
+        events, self.events = self.events, []
+        for type, payload in events:
+            await sink.publish(type, payload, actor_id=self.actor_id)
+
+
+# SQLite has no row locks: writers that read-then-write are serialized per engine instead.
+_sqlite_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_lock(session: AsyncSession) -> asyncio.Lock | None:
+    bind = session.bind
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    engine = bind.sync_engine if isinstance(bind, AsyncEngine) else bind.engine
+    lock = _sqlite_locks.get(engine)
+    if lock is None:
+        lock = _sqlite_locks[engine] = asyncio.Lock()
+    return lock
+
+
+@contextlib.asynccontextmanager
+async def transaction(session: AsyncSession, *, serialize: bool = False) -> AsyncIterator[None]:
+    """Commit on success, roll back on any error; optionally serialize writers on SQLite."""
+    lock = _sqlite_lock(session) if serialize else None
+    async with lock if lock is not None else contextlib.nullcontext():
+        try:
+            yield
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def require_user(actor: Actor) -> str:
+    if actor.user_id is None:
+        raise Unauthenticated("sign in first")
+    return actor.user_id
+
+
+def require_admin(actor: Actor) -> None:
+    require_user(actor)
+    if not actor.is_admin:
+        raise Forbidden("only an admin may do this")
+
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def check_text(value: str, what: str, *, max_length: int, allow_empty: bool = False) -> str:
+    value = value.strip()
+    if not value and not allow_empty:
+        raise BadUserInput(f"{what} must not be empty")
+    if len(value) > max_length:
+        raise BadUserInput(f"{what} must be at most {max_length} characters")
+    return value
+
+
+def check_slug(value: str) -> str:
+    if not _SLUG.match(value) or len(value) > 200:
+        raise BadUserInput("slug must be lower-case words joined by '-' (a-z, 0-9)")
+    return value
+
+
+def check_currency(value: str) -> str:
+    if not _CURRENCY.match(value):
+        raise BadUserInput("currency must be a three-letter ISO 4217 code such as USD")
+    return value
+
+
+def check_quantity(value: int, *, what: str = "quantity", maximum: int = 1000) -> int:
+    if value < 1 or value > maximum:
+        raise BadUserInput(f"{what} must be between 1 and {maximum}")
+    return value
