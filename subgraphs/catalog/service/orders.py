@@ -279,3 +279,10 @@ def order_listing(
     if status is not None:
         conditions.append(Order.status == status.value)
     return select(Order).where(*conditions)
+
+
+async def order_items(session: AsyncSession, order_id: str) -> list[OrderItem]:
+    rows = await session.scalars(
+        select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.position)
+    )
+    return list(rows)
