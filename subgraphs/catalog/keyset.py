@@ -15,9 +15,8 @@ from sqlalchemy import DateTime, Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from subgraphs.catalog.errors import BadUserInput
-
-# from subgraphs.common.pagination import Page, check_first, decode_cursor, encode_cursor
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.pagination import Page, check_first, decode_cursor, encode_cursor
 
 
 def _encode_value(value: Any) -> Any:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
@@ -17,40 +16,33 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from db import IdMixin, TimestampMixin, new_metadata
+from db.base import utcnow
 
-class Base(DeclarativeBase):  # replaced by db's Base once it lands
-    pass
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
+__all__ = ["Base", "utcnow"]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+class Base(DeclarativeBase):
+    metadata = new_metadata()
 
 
-class Category(Base):
+class Category(IdMixin, TimestampMixin, Base):
     __tablename__ = "categories"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     parent_id: Mapped[str | None] = mapped_column(
         ForeignKey("categories.id", ondelete="RESTRICT"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Product(Base):
+class Product(IdMixin, TimestampMixin, Base):
     __tablename__ = "products"
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price_amount >= 0", name="price_not_negative"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -62,10 +54,6 @@ class Product(Base):
     stock: Mapped[int] = mapped_column(Integer, default=0)
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=5)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     images: Mapped[list[ProductImage]] = relationship(
         order_by="ProductImage.position",
@@ -87,13 +75,10 @@ class ProductImage(Base):
     media_id: Mapped[str] = mapped_column(String(64))
 
 
-class Cart(Base):
+class Cart(IdMixin, TimestampMixin, Base):
     __tablename__ = "carts"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class CartItem(Base):
@@ -110,21 +95,16 @@ class CartItem(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Order(Base):
+class Order(IdMixin, TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (UniqueConstraint("buyer_id", "idempotency_key"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     buyer_id: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     total_amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class OrderItem(Base):

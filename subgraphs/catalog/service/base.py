@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from subgraphs.catalog.domain import Actor
-from subgraphs.catalog.errors import BadUserInput, Forbidden, Unauthenticated
+from subgraphs.common.errors import BadUserInput, Forbidden, Unauthenticated
 
 
 class EventSink(Protocol):

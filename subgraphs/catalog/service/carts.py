@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.catalog.domain import Actor, Money
-from subgraphs.catalog.errors import BadUserInput, NotFound
 from subgraphs.catalog.models import Cart, CartItem, Product, utcnow
 from subgraphs.catalog.service.base import check_quantity, require_user, transaction
+from subgraphs.common.errors import BadUserInput, NotFound
 
 MAX_LINES = 100
 

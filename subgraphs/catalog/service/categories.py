@@ -7,7 +7,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.catalog.domain import Actor, CategoryInput, CategoryPatch
-from subgraphs.catalog.errors import BadUserInput, Conflict, NotFound
 from subgraphs.catalog.models import Category, Product, utcnow
 from subgraphs.catalog.service.base import (
     check_slug,
@@ -15,6 +14,7 @@ from subgraphs.catalog.service.base import (
     require_admin,
     transaction,
 )
+from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 
 
 async def get_category(session: AsyncSession, category_id: str) -> Category:

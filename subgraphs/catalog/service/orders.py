@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.catalog.domain import Actor, OrderStatus, can_transition
-from subgraphs.catalog.errors import BadUserInput, Conflict, NotFound
 from subgraphs.catalog.models import (
     CartItem,
     Order,
@@ -29,6 +28,7 @@ from subgraphs.catalog.service.base import (
 )
 from subgraphs.catalog.service.carts import lock_cart
 from subgraphs.catalog.service.products import crossed_low, low_stock_event
+from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 
 _ATTEMPTS = 3
 

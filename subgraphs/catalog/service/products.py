@@ -17,7 +17,6 @@ from subgraphs.catalog.domain import (
     ProductPatch,
     ProductSortField,
 )
-from subgraphs.catalog.errors import BadUserInput, Conflict, NotFound
 from subgraphs.catalog.models import Category, Product, ProductImage, utcnow
 from subgraphs.catalog.service.base import (
     EventSink,
@@ -28,6 +27,7 @@ from subgraphs.catalog.service.base import (
     transaction,
 )
 from subgraphs.catalog.service.categories import subtree_ids
+from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_STOCK = 1_000_000_000

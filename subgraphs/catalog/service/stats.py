@@ -8,9 +8,9 @@ from sqlalchemy import desc, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.catalog.domain import Actor, Money, OrderStatus
-from subgraphs.catalog.errors import BadUserInput
 from subgraphs.catalog.models import Order, OrderItem
 from subgraphs.catalog.service.base import require_admin
+from subgraphs.common.errors import BadUserInput
 
 
 @dataclass(frozen=True)

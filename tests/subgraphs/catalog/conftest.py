@@ -8,14 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from subgraphs.catalog.models import Base
+import subgraphs.catalog
+from db import Database, migrations
 
 
 @dataclass(frozen=True)
@@ -40,19 +36,18 @@ class Published:
         return [payload for t, payload, _ in self.events if t == type]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def catalog_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CatalogDb]:
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path}/catalog.db"
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+MIGRATIONS = Path(subgraphs.catalog.__file__).parent / "migrations"
+
+
+@pytest.fixture
+async def catalog_db(database_url: str) -> AsyncIterator[CatalogDb]:
+    """A catalog database migrated to head, on SQLite and on PostgreSQL (`database_url`)."""
+    await migrations.upgrade(database_url, MIGRATIONS, "catalog")
+    database = Database.from_url(database_url)
     try:
-        yield CatalogDb(engine, async_sessionmaker(engine, expire_on_commit=False), request.param)
+        yield CatalogDb(database.engine, database.sessions, database.engine.dialect.name)
     finally:
-        await engine.dispose()
+        await database.dispose()
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import asyncio
 from sqlalchemy import func, select
 
 from subgraphs.catalog.domain import Actor
-from subgraphs.catalog.errors import Conflict
 from subgraphs.catalog.models import Order, Product
 from subgraphs.catalog.service import carts, orders
+from subgraphs.common.errors import Conflict
 from tests.subgraphs.catalog.conftest import CatalogDb, Published
 from tests.subgraphs.catalog.factories import make_product
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from subgraphs.catalog.domain import CategoryPatch, Money, ProductInput, ProductPatch
-from subgraphs.catalog.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs.catalog.models import Product
 from subgraphs.catalog.service import categories, products
+from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from tests.subgraphs.catalog.conftest import CatalogDb, Published
 from tests.subgraphs.catalog.factories import (
     ADMIN,

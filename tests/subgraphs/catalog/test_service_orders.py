@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from subgraphs.catalog.domain import Money, OrderStatus, ProductPatch
-from subgraphs.catalog.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs.catalog.models import Order, OrderStatusChange, Product
 from subgraphs.catalog.service import carts, orders, products, stats
+from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from tests.subgraphs.catalog.conftest import CatalogDb, Published
 from tests.subgraphs.catalog.factories import ADMIN, ALICE, ANONYMOUS, BOB, make_product
 
