@@ -9,9 +9,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 import subgraphs.catalog
 from db import Database, migrations
+from subgraphs.catalog.app import build
+from subgraphs.common.events import EventBus, InProcessEventBus
+from subgraphs.common.keys import dev_signing_key
+from subgraphs.common.settings import Settings
+from subgraphs.common.tokens import mint_access_token
+from tests.utils.asgi import serve
+from tests.utils.graphql import GraphQLClient, Result
 
 
 @dataclass(frozen=True)
@@ -53,3 +61,51 @@ async def catalog_db(database_url: str) -> AsyncIterator[CatalogDb]:
 @pytest.fixture
 def published() -> Published:
     return Published()
+
+
+@dataclass
+class CatalogApi:
+    """The catalog subgraph served over real HTTP, with tokens for any user."""
+
+    app: Starlette
+    client: GraphQLClient
+    settings: Settings
+    events: EventBus
+
+    @property
+    def db(self) -> Database:
+        return self.app.state.runtime.db  # type: ignore[no-any-return]
+
+    def token(self, user_id: str, *roles: str) -> str:
+        key = dev_signing_key(self.settings.data_dir)
+        return mint_access_token(self.settings, key, user_id, roles or ("USER",))
+
+    async def run(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = None,
+        admin: bool = False,
+    ) -> Result:  # fmt: skip
+        token = None
+        if as_user is not None:
+            token = self.token(as_user, *(("ADMIN", "USER") if admin else ("USER",)))
+        return await self.client.execute(query, variables, token=token)
+
+    async def ok(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_user: str | None = None,
+        admin: bool = False,
+    ) -> Any:  # fmt: skip
+        result = await self.run(query, variables, as_user=as_user, admin=admin)
+        assert result.errors == [], result.errors
+        return result.data
+
+
+@pytest.fixture
+async def catalog(settings: Settings, database_url: str) -> AsyncIterator[CatalogApi]:
+    await migrations.upgrade(database_url, MIGRATIONS, "catalog")
+    events = InProcessEventBus()
+    app = build(settings, events=events)
+    async with serve(app) as base_url:
+        client = GraphQLClient(base_url)
+        try:
+            yield CatalogApi(app=app, client=client, settings=settings, events=events)
+        finally:
+            await client.aclose()
