@@ -37,8 +37,9 @@ async def category(api: CatalogApi, slug: str, parent: str | None = None) -> str
 
 
 async def product(api: CatalogApi, sku: str, **fields: Any) -> dict[str, Any]:
-    payload = {"sku": sku, "name": fields.pop("name", f"Item {sku}"),
-               "price": {"amount": fields.pop("price", 1000), "currency": "USD"}, **fields}  # fmt: skip
+    name = fields.pop("name", f"Item {sku}")
+    price = {"amount": fields.pop("price", 1000), "currency": "USD"}
+    payload = {"sku": sku, "name": name, "price": price, **fields}
     data = await api.ok(CREATE_PRODUCT, {"input": payload}, as_user=ADMIN, admin=True)
     return dict(data["createProduct"])
 
@@ -114,7 +115,8 @@ async def test_category_tree_queries(catalog: CatalogApi) -> None:
     assert data["categories"] == [
         {"slug": "electronics", "children": [
             {"slug": "laptops", "parent": {"slug": "electronics"}, "children": []},
-            {"slug": "phones", "parent": {"slug": "electronics"}, "children": [{"slug": "android"}]},
+            {"slug": "phones", "parent": {"slug": "electronics"},
+             "children": [{"slug": "android"}]},
         ]},
     ]  # fmt: skip
     by_slug = await catalog.ok('{ category(slug: "phones") { id parent { id } } }')
