@@ -61,10 +61,10 @@ async def seed(db: Database, settings: Settings) -> int:
         ids = dict((await session.execute(select(Category.slug, Category.id))).all())
         for slug, (name, parent) in CATEGORIES.items():
             if slug not in ids:
-                data = CategoryInput(
+                node = CategoryInput(
                     name=name, slug=slug, parent_id=ids[parent] if parent else None
                 )
-                ids[slug] = (await categories.create_category(session, admin, data)).id
+                ids[slug] = (await categories.create_category(session, admin, node)).id
                 created += 1
         skus = dict((await session.execute(select(Product.sku, Product.id))).all())
         for sku, (name, slug, price, stock) in PRODUCTS.items():

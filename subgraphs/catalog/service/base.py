@@ -78,6 +78,16 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("only an admin may do this")
 
 
+# Money travels as GraphQL `Int` (32-bit signed): no price, line, cart or order may exceed it.
+MAX_AMOUNT = 2**31 - 1
+
+
+def check_amount(amount: int, what: str) -> int:
+    if amount > MAX_AMOUNT:
+        raise BadUserInput(f"{what} would exceed {MAX_AMOUNT} minor units")
+    return amount
+
+
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 

@@ -10,7 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.catalog.domain import Actor, Money
 from subgraphs.catalog.models import Cart, CartItem, Product, utcnow
-from subgraphs.catalog.service.base import check_quantity, require_user, transaction
+from subgraphs.catalog.service.base import (
+    check_amount,
+    check_quantity,
+    require_user,
+    transaction,
+)
 from subgraphs.common.errors import BadUserInput, NotFound
 
 MAX_LINES = 100
@@ -70,6 +75,11 @@ async def cart_for(session: AsyncSession, actor: Actor, user_id: str | None = No
     return await read_cart(session, user_id or own)
 
 
+async def _check_subtotal(session: AsyncSession, user_id: str) -> None:
+    await session.flush()
+    check_amount((await read_cart(session, user_id)).subtotal.amount, "the cart's subtotal")
+
+
 async def lock_cart(session: AsyncSession, user_id: str, *, create: bool) -> Cart | None:
     """The user's cart row, locked FOR UPDATE (PostgreSQL): one cart writer per user at a time."""
     statement = select(Cart).where(Cart.user_id == user_id).with_for_update()
@@ -127,6 +137,7 @@ async def add_to_cart(
         else:
             item.quantity = check_quantity(item.quantity + quantity, what="the cart's quantity")
         cart.updated_at = utcnow()
+        await _check_subtotal(session, user_id)
     return await read_cart(session, user_id)
 
 
@@ -147,6 +158,7 @@ async def update_cart_item(
         else:
             item.quantity = quantity
         cart.updated_at = utcnow()
+        await _check_subtotal(session, user_id)
     return await read_cart(session, user_id)
 
 

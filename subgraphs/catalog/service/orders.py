@@ -21,6 +21,7 @@ from subgraphs.catalog.models import (
 from subgraphs.catalog.service.base import (
     EventSink,
     Outbox,
+    check_amount,
     check_text,
     require_admin,
     require_user,
@@ -149,6 +150,7 @@ async def _checkout_once(
         )
         if crossed_low(stock + quantity, stock, threshold):
             outbox.add("inventory.low", low_stock_event(product_id, sku, stock, threshold))
+    check_amount(order.total_amount, "the order's total")
     session.add(order)
     await session.flush()
     for item in items:

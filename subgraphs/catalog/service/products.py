@@ -19,6 +19,7 @@ from subgraphs.catalog.domain import (
 )
 from subgraphs.catalog.models import Category, Product, ProductImage, utcnow
 from subgraphs.catalog.service.base import (
+    MAX_AMOUNT,
     EventSink,
     Outbox,
     check_currency,
@@ -73,8 +74,8 @@ def _check_sku(sku: str) -> str:
 
 
 def _check_price(amount: int, currency: str) -> None:
-    if amount < 0 or amount > 10**12:
-        raise BadUserInput("price.amount must be between 0 and 10^12 minor units")
+    if amount < 0 or amount > MAX_AMOUNT:
+        raise BadUserInput(f"price.amount must be between 0 and {MAX_AMOUNT} minor units")
     check_currency(currency)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from subgraphs.catalog.domain import Money, OrderStatus, ProductPatch
 from subgraphs.catalog.models import Order, OrderStatusChange, Product
 from subgraphs.catalog.service import carts, orders, products, stats
+from subgraphs.catalog.service.base import MAX_AMOUNT
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from tests.subgraphs.catalog.conftest import CatalogDb, Published
 from tests.subgraphs.catalog.factories import ADMIN, ALICE, ANONYMOUS, BOB, make_product
@@ -55,6 +56,17 @@ async def test_cart_lines_totals_and_rules(catalog_db: CatalogDb) -> None:
         assert (await carts.cart_for(session, ADMIN, ALICE.user_id)).item_count == 5
         cart = await carts.clear_cart(session, ALICE)
         assert cart.lines == () and cart.subtotal.amount == 0
+
+
+async def test_amounts_stay_within_graphql_int(catalog_db: CatalogDb) -> None:
+    gold = await make_product(catalog_db, "GOLD", price=MAX_AMOUNT)
+    async with catalog_db.sessions() as session:
+        await carts.add_to_cart(session, ALICE, gold.id, 1)
+        with pytest.raises(BadUserInput, match="subtotal would exceed"):
+            await carts.add_to_cart(session, ALICE, gold.id, 1)
+        assert (await carts.read_cart(session, ALICE.user_id)).item_count == 1
+    with pytest.raises(BadUserInput):
+        await make_product(catalog_db, "PLATINUM", price=MAX_AMOUNT + 1)
 
 
 async def test_checkout_snapshots_prices_decrements_stock_and_clears_cart(
