@@ -312,7 +312,7 @@ class Order:
         return [OrderStatusChange(row=row) for row in rows]
 
 
-@strawberry.federation.type(keys=["id"], description="A user (owned by the users subgraph).")
+@strawberry.federation.type(keys=["id"])  # owned by users; no description to clash
 class User:
     id: strawberry.ID
 
