@@ -1,119 +1,88 @@
-"""users + catalog composed and served by the router, over real HTTP: the shop's queries."""
+"""The catalog through the router, beside users and tasks (the `federation` fixture serves every
+subgraph of supergraph.yaml on its own seeded database): carts, orders, checkout."""
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
-
-import subgraphs.catalog
-import subgraphs.users
-from db import Database, migrations
-from router.compose.compose import SubgraphSource, compose
-from router.server.app import create_app as create_router
-from router.settings import RouterSettings
-from subgraphs.catalog.app import build as build_catalog
-from subgraphs.catalog.seed import seed as seed_catalog
-from subgraphs.common.settings import Settings
-from subgraphs.users.app import build as build_users
-from subgraphs.users.seed import seed as seed_users
-from tests.utils.asgi import serve
+# The fixture of the users/tasks e2e test: every subgraph of supergraph.yaml, seeded, routed.
+from tests.e2e.test_federated_me import Federation, federation  # noqa: F401
 from tests.utils.graphql import GraphQLClient
 
-LOGIN = """mutation ($email: String!, $password: String!) {
-  login(email: $email, password: $password) { accessToken } }"""
 
-
-@dataclass(frozen=True)
-class Shop:
-    router: GraphQLClient
-    settings: Settings
-
-    async def token(self, email: str) -> str:
-        result = await self.router.execute(
-            LOGIN, {"email": email, "password": self.settings.seed_password}
-        )
-        assert result.errors == [], result.errors
-        return str(result.data["login"]["accessToken"])
-
-
-@pytest.fixture
-async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        env="dev",
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/{{subgraph}}.db",
+async def sign_in(client: GraphQLClient, email: str) -> str:
+    result = await client.execute(
+        'mutation ($e: String!) { login(email: $e, password: "mosaic-demo-1") { accessToken } }',
+        {"e": email},
     )
-    apps = {"users": build_users(settings), "catalog": build_catalog(settings)}
-    seeds = {"users": seed_users, "catalog": seed_catalog}
-    packages = {"users": subgraphs.users, "catalog": subgraphs.catalog}
-    for name in apps:
-        url = settings.database_url_for(name)
-        await migrations.upgrade(url, Path(packages[name].__file__).parent / "migrations", name)
-        database = Database.from_url(url)
-        try:
-            await seeds[name](database, settings)
-        finally:
-            await database.dispose()
-    async with contextlib.AsyncExitStack() as stack:
-        sources = []
-        for name, app in apps.items():
-            base = await stack.enter_async_context(serve(app))
-            sources.append(SubgraphSource(name, f"{base}/graphql", _sdl(name)))
-        result = compose(sources)
-        assert result.ok, result.errors
-        supergraph = tmp_path / "supergraph.graphql"
-        supergraph.write_text(str(result.supergraph_sdl))
-        router = create_router(RouterSettings(_env_file=None, supergraph=str(supergraph),  # type: ignore[call-arg]
-                                              hot_reload=False))  # fmt: skip
-        client = GraphQLClient(await stack.enter_async_context(serve(router)))
-        stack.push_async_callback(client.aclose)
-        yield Shop(router=client, settings=settings)
+    assert result.errors == [], result.errors
+    return str(result.data["login"]["accessToken"])
 
 
-def _sdl(name: str) -> str:
-    return str(importlib.import_module(f"subgraphs.{name}.schema").schema.as_str())
-
-
-async def test_me_with_cart_and_orders_across_subgraphs(shop: Shop) -> None:
-    token = await shop.token("alice@mosaic.dev")
-    query = """{ me { name
-      cart { itemCount subtotal { amount currency } items { quantity product { sku name } } }
-      orders(first: 5) { edges { node { number status total { amount }
-        buyer { name } items { sku unitPrice { amount } } } } } } }"""
-    result = await shop.router.execute(query, token=token)
+async def test_the_issue_query_me_projects_tasks_and_cart(federation: Federation) -> None:  # noqa: F811
+    client = GraphQLClient(federation.router_url)
+    try:
+        token = await sign_in(client, "alice@mosaic.dev")
+        result = await client.execute(
+            "{ me { name projects { name tasks(first: 5) { edges { node { title assignee "
+            "{ name } } } } } cart { subtotal { amount currency } } } }",
+            token=token,
+        )
+    finally:
+        await client.aclose()
     assert result.errors == [], result.errors
     me = result.data["me"]
     assert me["name"] == "Alice Doe"
-    assert me["cart"]["subtotal"] == {"amount": 2 * 3900 + 29900, "currency": "USD"}
-    assert sorted(i["product"]["sku"] for i in me["cart"]["items"]) == ["AUD-001", "KIT-003"]
+    assert [p["name"] for p in me["projects"]] == ["Website relaunch", "Mobile app"]
+    assert me["cart"] == {"subtotal": {"amount": 2 * 3900 + 29900, "currency": "USD"}}
+
+
+async def test_orders_cart_items_and_buyers_across_subgraphs(federation: Federation) -> None:  # noqa: F811
+    client = GraphQLClient(federation.router_url)
+    try:
+        token = await sign_in(client, "alice@mosaic.dev")
+        result = await client.execute(
+            """{ me { cart { itemCount items { quantity product { sku category { name } } } }
+              orders(first: 5) { edges { node { number status total { amount }
+                buyer { name } items { sku unitPrice { amount } } } } } } }""",
+            token=token,
+        )
+        others = await client.execute(
+            '{ product(sku: "BOK-001") { name } me { name } }',
+            token=await sign_in(client, "bob@mosaic.dev"),
+        )
+    finally:
+        await client.aclose()
+    assert result.errors == [], result.errors
+    me = result.data["me"]
+    lines = sorted(
+        (i["product"]["sku"], i["product"]["category"]["name"]) for i in me["cart"]["items"]
+    )
+    assert lines == [("AUD-001", "Audio"), ("KIT-003", "Kitchen")]
     (edge,) = me["orders"]["edges"]
-    order = edge["node"]
-    assert order["status"] == "PENDING" and order["total"] == {"amount": 4500}
-    assert order["buyer"] == {"name": "Alice Doe"}  # catalog -> users for the name
-    assert order["items"] == [{"sku": "BOK-001", "unitPrice": {"amount": 4500}}]
+    assert edge["node"]["buyer"] == {"name": "Alice Doe"}  # catalog -> users for the name
+    assert edge["node"]["items"] == [{"sku": "BOK-001", "unitPrice": {"amount": 4500}}]
+    assert others.errors == [] and others.data["me"] == {"name": "Bob Stone"}
 
 
-async def test_checkout_through_the_router(shop: Shop) -> None:
-    token = await shop.token("bob@mosaic.dev")
-    found = await shop.router.execute('{ product(sku: "LAP-002") { id stock } }')
-    product = found.data["product"]
-    add = "mutation ($id: ID!) { addToCart(productId: $id, quantity: 2) { itemCount } }"
-    assert (await shop.router.execute(add, {"id": product["id"]}, token=token)).errors == []
-    checkout = """mutation { checkout(idempotencyKey: "bob-1") {
-      total { amount } buyer { name } items { product { stock } } } }"""
-    placed = await shop.router.execute(checkout, token=token)
+async def test_checkout_through_the_router(federation: Federation) -> None:  # noqa: F811
+    client = GraphQLClient(federation.router_url)
+    try:
+        token = await sign_in(client, "bob@mosaic.dev")
+        product = (await client.execute('{ product(sku: "LAP-002") { id stock } }')).data["product"]
+        add = "mutation ($id: ID!) { addToCart(productId: $id, quantity: 2) { itemCount } }"
+        assert (await client.execute(add, {"id": product["id"]}, token=token)).errors == []
+        checkout = """mutation ($key: String) { checkout(idempotencyKey: $key) {
+          id total { amount } buyer { name } items { product { stock } } } }"""
+        placed = await client.execute(checkout, {"key": "bob-1"}, token=token)
+        replay = await client.execute(checkout, {"key": "bob-1"}, token=token)
+        assert (await client.execute(add, {"id": product["id"]}, token=token)).errors == []
+        short = await client.execute(checkout, {"key": "bob-2"}, token=token)
+        anonymous = await client.execute("{ cart { itemCount } }")
+    finally:
+        await client.aclose()
     assert placed.errors == [], placed.errors
     assert placed.data["checkout"]["buyer"] == {"name": "Bob Stone"}
     assert placed.data["checkout"]["items"] == [{"product": {"stock": product["stock"] - 2}}]
-    again = await shop.router.execute(add, {"id": product["id"]}, token=token)
-    assert again.errors == []
-    short = await shop.router.execute(checkout.replace("bob-1", "bob-2"), token=token)
-    assert short.errors and short.errors[0]["extensions"]["code"] == "CONFLICT"
-    anonymous = await shop.router.execute("{ cart { itemCount } }")
-    assert anonymous.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert replay.data["checkout"]["id"] == placed.data["checkout"]["id"]
+    assert short.codes == ["CONFLICT"]
+    assert "insufficient stock for LAP-002" in short.errors[0]["message"]
+    assert anonymous.codes == ["UNAUTHENTICATED"]
