@@ -1,0 +1,39 @@
+"""Session fixtures of the differential suite: the reference and candidate sides, started once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.router.differential.harness import Differential, differential, target_from_env
+from tests.router.differential.processes import PEERS, hive_binary, mosaic_router_available
+
+
+def skip_reason(target: str) -> str | None:
+    """Why the suite cannot run here, or None. Missing pieces skip loudly, never pass."""
+    if not (PEERS / "@apollo" / "gateway").exists():
+        return "npm peers are not installed (run `make peers`)"
+    if target == "mosaic":
+        ok, why = mosaic_router_available()
+        if not ok:
+            return f"Mosaic's router is not available yet: {why}"
+    if target == "hive" and hive_binary() is None:
+        return "MOSAIC_DIFF_TARGET=hive but hive-gateway is not installed (MOSAIC_DIFF_HIVE_BIN)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def diff_target() -> str:
+    return target_from_env()
+
+
+@pytest.fixture(scope="session")
+def sides(diff_target: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Differential]:
+    reason = skip_reason(diff_target)
+    if reason:
+        pytest.skip(reason)
+    work: Path = tmp_path_factory.mktemp("differential")
+    with differential(diff_target, work) as running:
+        yield running
