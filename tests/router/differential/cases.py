@@ -2,7 +2,9 @@
 
 A case file is `{supergraph: NAME, cases: [{name, query, variables?, operationName?,
 invalid?}]}`. A case's id is `<file stem>/<name>` under its folder, e.g.
-`cases/commerce-keys/multiple-keys` or `generated/media/q017`.
+`cases/commerce-keys/multiple-keys` or `generated/media/q017`. A case may carry `expected` (a
+full response) with `reference_wrong` (why Apollo Gateway's answer is wrong); Mosaic is then
+held to `expected` instead.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class Case:
     # The query is meant to be rejected (validation): both sides must answer with errors only.
     invalid: bool = False
     generated: bool = False
+    # Where Apollo Gateway is wrong (DISAGREEMENTS.md): the response Mosaic must give instead,
+    # and why. Checked by hand; `data` and error presence are compared against it.
+    expected: dict[str, Any] | None = None
+    reference_wrong: str | None = None
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {"query": self.query}
@@ -49,6 +55,8 @@ def load_file(path: Path) -> list[Case]:
         if name in seen:
             raise ValueError(f"{path}: duplicate case name {name!r}")
         seen.add(name)
+        if ("expected" in raw) != ("reference_wrong" in raw):
+            raise ValueError(f"{path}: {name}: `expected` and `reference_wrong` go together")
         cases.append(
             Case(
                 id=f"{folder}/{path.stem}/{name}",
@@ -58,6 +66,8 @@ def load_file(path: Path) -> list[Case]:
                 operation_name=raw.get("operationName"),
                 invalid=bool(raw.get("invalid", False)),
                 generated=folder == "generated",
+                expected=raw.get("expected"),
+                reference_wrong=raw.get("reference_wrong"),
             )
         )
     return cases

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.router.differential.cases import Case
-from tests.router.differential.compare import Response
+from tests.router.differential.compare import Response, compare
 from tests.router.differential.processes import TARGETS, Side, starting, wait_healthy
 
 HEADERS = {"content-type": "application/json", "accept": "application/json"}
@@ -47,6 +47,24 @@ class Differential:
     def run(self, case: Case) -> tuple[Response, Response]:
         self.reset()
         return self.send(self.reference, case), self.send(self.candidate, case)
+
+    def judge(self, case: Case) -> Verdict:
+        """Run a case and compare; where Apollo Gateway is known wrong, against `expected`."""
+        reference, candidate = self.run(case)
+        against, baseline = "Apollo Gateway", reference
+        if case.expected is not None and self.target == "mosaic":
+            against = f"the expected response ({case.reference_wrong})"
+            baseline = Response(status=200, body=case.expected, text="")
+        return Verdict(reference, candidate, against, baseline, compare(baseline, candidate))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reference: Response  # what Apollo Gateway answered
+    candidate: Response
+    against: str  # what the candidate was compared with
+    baseline: Response
+    problems: list[str]
 
 
 def post(client: httpx.Client, url: str, payload: object) -> Response:

@@ -15,22 +15,23 @@ import sys
 from pathlib import Path
 
 from tests.router.differential.cases import Case, load_all, load_xfails
-from tests.router.differential.compare import compare, diff, pretty
+from tests.router.differential.compare import diff, pretty
 from tests.router.differential.harness import Differential, differential, target_from_env
 
 FAILURES = Path(__file__).resolve().parent / "FAILURES.md"
 
 
 def describe(case: Case, running: Differential) -> tuple[list[str], str]:
-    reference, candidate = running.run(case)
-    problems = compare(reference, candidate)
+    verdict = running.judge(case)
+    problems, reference, candidate = verdict.problems, verdict.baseline, verdict.candidate
     parts = [f"### `{case.id}` ({case.supergraph})", "", "```graphql", case.query.strip(), "```"]
     if case.variables:
         parts += ["", "variables: `" + json.dumps(case.variables) + "`"]
     if case.operation_name:
         parts += ["", f"operationName: `{case.operation_name}`"]
     if problems:
-        parts += ["", "Problems: " + "; ".join(problems), "", "```diff", diff(reference, candidate)]
+        parts += ["", f"Compared with {verdict.against}. Problems: " + "; ".join(problems)]
+        parts += ["", "```diff", diff(reference, candidate)]
         parts += ["```"]
     else:
         parts += ["", "Same result:", "", "```json", pretty(reference), "```"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.router.differential.cases import Case, load_all, load_xfails
-from tests.router.differential.compare import compare, diff
+from tests.router.differential.compare import diff
 from tests.router.differential.harness import Differential, target_from_env
 
 pytestmark = pytest.mark.peers
@@ -38,7 +38,8 @@ def test_case_ids_are_unique_and_xfails_exist() -> None:
 
 @pytest.mark.parametrize("case", _params())
 def test_same_result_as_apollo_gateway(case: Case, sides: Differential) -> None:
-    reference, candidate = sides.run(case)
+    verdict = sides.judge(case)
+    reference = verdict.reference
     # The harness checks itself: a hand-written query must mean what it says.
     if case.invalid:
         assert reference.data is None and reference.errors, "reference accepted an invalid case"
@@ -46,8 +47,7 @@ def test_same_result_as_apollo_gateway(case: Case, sides: Differential) -> None:
         assert isinstance(reference.body, dict) and "data" in reference.body, (
             f"reference rejected the query: {reference.text}"
         )
-    problems = compare(reference, candidate)
-    assert not problems, (
-        f"{sides.target} disagrees with Apollo Gateway on {case.id}: {'; '.join(problems)}\n"
-        f"{diff(reference, candidate)}"
+    assert not verdict.problems, (
+        f"{sides.target} disagrees with {verdict.against} on {case.id}: "
+        f"{'; '.join(verdict.problems)}\n{diff(verdict.baseline, verdict.candidate)}"
     )
