@@ -53,10 +53,6 @@ def _parallel(nodes: list[PlanNode]) -> PlanNode | None:
     return nodes[0] if len(nodes) == 1 else ParallelNode(tuple(nodes))
 
 
-def _flat(node: PlanNode) -> tuple[PlanNode, ...]:
-    return node.nodes if isinstance(node, SequenceNode) else (node,)
-
-
 def _sequence(nodes: list[PlanNode]) -> PlanNode | None:
     flat: list[PlanNode] = []
     for node in nodes:
@@ -74,7 +70,7 @@ class _Assembler:
         known = set(self.by_id)
         # Dependencies on groups that fetch nothing are dropped.
         self.deps = {g.id: frozenset(d for d in g.deps if d in known and d != g.id) for g in groups}
-        self.processed: set[int] = set()
+
         self.counter = 0
 
     def block(self, block: int) -> PlanNode | None:

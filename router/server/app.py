@@ -1,16 +1,19 @@
-"""The router's Starlette app: GraphQL over HTTP (POST and GET), /health and /ready."""
+"""The router's ASGI app: GraphQL over HTTP (POST and GET) on a lean ASGI handler for the hot
+path, and Starlette for /health, /ready and the lifespan (hot-reload watcher)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from router.server.pipeline import GraphQLRequest
 from router.server.reload import StateHolder
@@ -19,6 +22,7 @@ from router.settings import RouterSettings
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 PLAN_HEADER = "x-mosaic-query-plan"
+GRAPHQL_PATHS = ("/graphql", "/")
 
 
 def _media_type(accept: str) -> str | None:
@@ -33,71 +37,139 @@ def _media_type(accept: str) -> str | None:
     return None
 
 
-def _error(status: int, message: str, code: str = "BAD_REQUEST") -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(orjson.dumps(body), status, media_type=JSON)
+def _error_body(message: str, code: str = "BAD_REQUEST") -> bytes:
+    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
 
 
-def create_app(settings: RouterSettings | None = None) -> Starlette:
-    settings = settings or RouterSettings()
-    holder = StateHolder(settings)
-    propagate = tuple(settings.propagate_headers)
+async def _send(
+    send: Send, status: int, body: bytes, media: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [
+        (b"content-type", media.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or ()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
-    async def graphql(request: Request) -> Response:
-        media = _media_type(request.headers.get("accept", ""))
+
+class GraphQLEndpoint:
+    """POST/GET /graphql per GraphQL over HTTP, reading only what it needs from the scope."""
+
+    def __init__(self, holder: StateHolder, settings: RouterSettings) -> None:
+        self.holder = holder
+        self.settings = settings
+        self.propagate = frozenset(h.encode() for h in settings.propagate_headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        if method not in ("GET", "POST"):
+            await _send(
+                send, 405, _error_body("Use GET or POST."), JSON, [(b"allow", b"GET, POST")]
+            )
+            return
+        accept = content_type = authorization = plan_header = ""
+        forwarded: list[tuple[str, str]] = []
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value.decode("latin-1")
+            elif name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == PLAN_HEADER.encode():
+                plan_header = value.decode("latin-1").lower()
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            if name in self.propagate:
+                forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
+        media = _media_type(accept)
         if media is None:
-            return _error(406, "Accept application/graphql-response+json or application/json.")
+            body = _error_body("Accept application/graphql-response+json or application/json.")
+            await _send(send, 406, body, JSON)
+            return
         params: Any
-        if request.method == "GET":
-            query_params = request.query_params
-            params = {
-                "query": query_params.get("query"),
-                "operationName": query_params.get("operationName"),
-            }
-            raw_vars = query_params.get("variables")
-            if raw_vars:
+        if method == "GET":
+            query_string = scope.get("query_string", b"").decode("latin-1")
+            raw = {k: v[0] for k, v in parse_qs(query_string).items()}
+            params = {"query": raw.get("query"), "operationName": raw.get("operationName")}
+            if raw.get("variables"):
                 try:
-                    params["variables"] = orjson.loads(raw_vars)
+                    params["variables"] = orjson.loads(raw["variables"])
                 except orjson.JSONDecodeError:
-                    return _error(400, "The variables parameter is not valid JSON.")
+                    await _send(send, 400, _error_body("variables is not valid JSON."), JSON)
+                    return
         else:
-            content_type = request.headers.get("content-type", "")
             if content_type and "json" not in content_type:
-                return _error(415, "POST bodies must be application/json.")
+                await _send(send, 415, _error_body("POST bodies must be application/json."), JSON)
+                return
+            chunks: list[bytes] = []
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
             try:
-                params = orjson.loads(await request.body())
+                params = orjson.loads(b"".join(chunks))
             except orjson.JSONDecodeError:
-                return _error(400, "The request body is not valid JSON.")
-        if not isinstance(params, dict):
-            return _error(400, "The request body must be a JSON object.")
-        query = params.get("query")
-        if not isinstance(query, str) or not query:
-            return _error(400, "The request has no query string.")
-        variables = params.get("variables") or {}
-        operation_name = params.get("operationName") or None
-        if not isinstance(variables, dict):
-            return _error(400, "variables must be a JSON object.")
-        if operation_name is not None and not isinstance(operation_name, str):
-            return _error(400, "operationName must be a string.")
-        headers = tuple((h, v) for h in propagate if (v := request.headers.get(h)) is not None)
-        state = holder.current
+                await _send(send, 400, _error_body("The request body is not valid JSON."), JSON)
+                return
+        problem = _check_params(params)
+        if problem:
+            await _send(send, 400, _error_body(problem), JSON)
+            return
+        state = self.holder.current
         outcome = await state.handle(
             GraphQLRequest(
-                query=query,
-                operation_name=operation_name,
-                variables=variables,
-                headers=headers,
-                caller=request.headers.get("authorization", ""),
-                method=request.method,
-                want_plan=settings.expose_query_plan
-                and request.headers.get(PLAN_HEADER, "").lower() in ("1", "true"),
+                query=params["query"],
+                operation_name=params.get("operationName") or None,
+                variables=params.get("variables") or {},
+                headers=tuple(forwarded),
+                caller=authorization,
+                method=method,
+                want_plan=self.settings.expose_query_plan and plan_header in ("1", "true"),
             )
         )
         status = outcome.status
         if media == JSON and status == 400:
             status = 200  # application/json: well-formed requests get 200 (GraphQL over HTTP)
-        extra = {"allow": "POST"} if status == 405 else None
-        return Response(orjson.dumps(outcome.body), status, media_type=media, headers=extra)
+        extra = [(b"allow", b"POST")] if status == 405 else None
+        await _send(send, status, outcome.encoded(), media, extra)
+
+
+def _check_params(params: Any) -> str | None:
+    if not isinstance(params, dict):
+        return "The request body must be a JSON object."
+    query = params.get("query")
+    if not isinstance(query, str) or not query:
+        return "The request has no query string."
+    if not isinstance(params.get("variables") or {}, dict):
+        return "variables must be a JSON object."
+    operation_name = params.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        return "operationName must be a string."
+    return None
+
+
+class RouterApp:
+    """Dispatch: GraphQL paths to the lean endpoint, everything else to Starlette."""
+
+    def __init__(self, graphql: GraphQLEndpoint, other: Starlette, holder: StateHolder) -> None:
+        self.graphql = graphql
+        self.other = other
+        self.state = other.state
+        self.holder = holder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in GRAPHQL_PATHS:
+            await self.graphql(scope, receive, send)
+        else:
+            await self.other(scope, receive, send)
+
+
+def create_app(settings: RouterSettings | None = None) -> RouterApp:
+    settings = settings or RouterSettings()
+    holder = StateHolder(settings)
 
     async def health(_: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type=JSON)
@@ -114,19 +186,17 @@ def create_app(settings: RouterSettings | None = None) -> Starlette:
         finally:
             await holder.stop()
 
-    app = Starlette(
+    other = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/", graphql, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
-    app.state.holder = holder
-    return app
+    other.state.holder = holder
+    return RouterApp(GraphQLEndpoint(holder, settings), other, holder)
 
 
-def create_app_from_env() -> Starlette:
+def create_app_from_env() -> RouterApp:
     """uvicorn factory for worker processes (settings come from MOSAIC_ROUTER_*)."""
     return create_app(RouterSettings())

@@ -38,6 +38,13 @@ class GraphQLRequest:
 class Response:
     status: int
     body: dict[str, Any]
+    _encoded: bytes | None = None
+
+    def encoded(self) -> bytes:
+        """The JSON body, serialized once even when coalesced clients share this response."""
+        if self._encoded is None:
+            self._encoded = orjson.dumps(self.body)
+        return self._encoded
 
 
 class RouterState:
