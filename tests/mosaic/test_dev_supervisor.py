@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -23,14 +24,22 @@ from subgraphs.common.demo import DEMO_USERS
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def _free_block(size: int = 8) -> int:
-    """A base port with `size` consecutive free ports (bound and released)."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1]) - 1
-        if base + size > 65000:
-            continue
+    """A base port with `size` consecutive free ports, below the kernel's ephemeral range:
+    outgoing connections of other tests take ephemeral ports and could steal one between
+    this check and the moment `mosaic dev` binds (seconds later, after migrating)."""
+    low, _ = _ephemeral_range()
+    candidates = list(range(10000, max(10001, low - size), size))
+    random.shuffle(candidates)
+    for base in candidates:
         sockets = []
         try:
             for port in range(base, base + size):
