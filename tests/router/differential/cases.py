@@ -30,6 +30,9 @@ class Case:
     # The query is meant to be rejected (validation): both sides must answer with errors only.
     invalid: bool = False
     generated: bool = False
+    # Compare error paths and codes (off where they are a matter of taste, e.g. a whole
+    # subgraph request failing: Apollo Gateway gives no path, Apollo Router the fetch path).
+    error_paths: bool = True
     # Where Apollo Gateway is wrong (DISAGREEMENTS.md): the response Mosaic must give instead,
     # and why. Checked by hand; `data` and error presence are compared against it.
     expected: dict[str, Any] | None = None
@@ -66,6 +69,7 @@ def load_file(path: Path) -> list[Case]:
                 operation_name=raw.get("operationName"),
                 invalid=bool(raw.get("invalid", False)),
                 generated=folder == "generated",
+                error_paths=bool(raw.get("error_paths", True)),
                 expected=raw.get("expected"),
                 reference_wrong=raw.get("reference_wrong"),
             )

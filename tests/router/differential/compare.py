@@ -53,7 +53,7 @@ def error_codes_by_path(response: Response) -> dict[tuple[str | int, ...], set[s
     return dict(found)
 
 
-def compare(reference: Response, candidate: Response) -> list[str]:
+def compare(reference: Response, candidate: Response, error_paths: bool = True) -> list[str]:
     """Every way `candidate` disagrees with `reference` (empty when they agree)."""
     if not isinstance(candidate.body, dict):
         return [f"not a JSON object (HTTP {candidate.status}): {candidate.text[:300]!r}"]
@@ -66,7 +66,7 @@ def compare(reference: Response, candidate: Response) -> list[str]:
         problems.append(
             f"errors: reference has {len(reference.errors)}, candidate has {len(candidate.errors)}"
         )
-    else:
+    elif error_paths:
         ref_paths = error_codes_by_path(reference)
         cand_paths = error_codes_by_path(candidate)
         if set(ref_paths) != set(cand_paths):

@@ -55,7 +55,8 @@ class Differential:
         if case.expected is not None and self.target == "mosaic":
             against = f"the expected response ({case.reference_wrong})"
             baseline = Response(status=200, body=case.expected, text="")
-        return Verdict(reference, candidate, against, baseline, compare(baseline, candidate))
+        problems = compare(baseline, candidate, error_paths=case.error_paths)
+        return Verdict(reference, candidate, against, baseline, problems)
 
 
 @dataclass(frozen=True)

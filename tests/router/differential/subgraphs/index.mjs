@@ -4,7 +4,9 @@ import * as inventory from "./commerce/inventory.mjs";
 import * as products from "./commerce/products.mjs";
 import * as reviews from "./commerce/reviews.mjs";
 import * as shipping from "./commerce/shipping.mjs";
+import * as broken from "./edge/broken.mjs";
 import * as faulty from "./edge/faulty.mjs";
+import * as garbage from "./edge/garbage.mjs";
 import * as orgs from "./edge/orgs.mjs";
 import * as profiles from "./edge/profiles.mjs";
 import * as catalog from "./media/catalog.mjs";
@@ -14,7 +16,7 @@ import * as ratings from "./media/ratings.mjs";
 export const SUPERGRAPHS = {
   commerce: { accounts, products, inventory, reviews, shipping },
   media: { catalog, ratings, people },
-  edge: { orgs, profiles, faulty },
+  edge: { orgs, profiles, faulty, broken, garbage },
 };
 
 // The committed supergraph files route to this placeholder; the tests replace it with

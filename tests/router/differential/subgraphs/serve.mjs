@@ -18,9 +18,15 @@ if (!Number.isInteger(port) || port <= 0) {
 }
 
 const routes = new Map();
+const extraRoutes = new Map();
 const apollos = [];
 for (const [supergraph, subgraphs] of Object.entries(SUPERGRAPHS)) {
   for (const [name, module] of Object.entries(subgraphs)) {
+    if (module.respond) {
+      // A deliberately broken subgraph: not GraphQL at all (HTTP 500, or 200 with garbage).
+      extraRoutes.set(subgraphPath(supergraph, name), module.respond);
+      continue;
+    }
     const schema = buildSubgraphSchema({ typeDefs: parse(module.typeDefs), resolvers: module.resolvers });
     const apollo = new ApolloServer({
       schema,
@@ -36,6 +42,7 @@ for (const [supergraph, subgraphs] of Object.entries(SUPERGRAPHS)) {
 }
 
 const extra = new Map([
+  ...extraRoutes,
   [
     "/reset",
     (req, res) => {
