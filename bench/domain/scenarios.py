@@ -48,6 +48,41 @@ query Dashboard($first: Int!) {
 }
 """
 
+DASHBOARD_WITH_SHOP = """
+query ShopDashboard($first: Int!) {
+  me {
+    id
+    name
+    taskStats { total completed overdue }
+    projects { id name stats { total completed } }
+    cart {
+      itemCount
+      subtotal { amount currency }
+      items { quantity lineTotal { amount currency } product { id name inStock } }
+    }
+    orders(first: $first) {
+      edges { node { id number status total { amount currency } items { quantity } } }
+    }
+  }
+}
+"""
+
+PRODUCT_LISTING = """
+query ProductListing($first: Int!) {
+  products(first: $first) {
+    edges {
+      node {
+        id sku name
+        price { amount currency }
+        stock inStock
+        category { id name parent { id name } }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
 SCENARIOS = (
     Scenario(
         name="dashboard",
@@ -57,6 +92,24 @@ SCENARIOS = (
         variables={"first": 10},
         as_user="alice@mosaic.dev",
         grows=("first", 1, 10),
+    ),
+    Scenario(
+        name="dashboard with shop",
+        needs=("users", "tasks", "catalog"),
+        operation_name="ShopDashboard",
+        query=DASHBOARD_WITH_SHOP,
+        variables={"first": 10},
+        as_user="alice@mosaic.dev",
+        grows=("first", 1, 10),
+    ),
+    Scenario(
+        name="product listing",
+        needs=("catalog",),
+        operation_name="ProductListing",
+        query=PRODUCT_LISTING,
+        variables={"first": 20},
+        as_user="alice@mosaic.dev",
+        grows=("first", 1, 20),
     ),
     Scenario(
         name="users page",
@@ -83,8 +136,9 @@ SCENARIOS = (
 )
 
 # Traffic the issue asks for that waits on subgraphs not built yet; listed in the results.
+# Checkout needs two operations per iteration (add to cart, then check out) and one demo user
+# per virtual user (a shared cart empties under concurrent checkouts): not in the load script yet.
 PENDING = (
-    ("dashboard with the user's orders (adds catalog)", ("users", "tasks", "catalog")),
-    ("product listing (catalog, with stock)", ("catalog",)),
-    ("checkout (cart to order, a mutation)", ("users", "catalog")),
+    ("checkout (cart to order, a mutation; needs a user per VU and two steps per iteration)",
+     ("users", "catalog")),
 )  # fmt: skip
