@@ -8,6 +8,7 @@ export const typeDefs = /* GraphQL */ `
 
   type Query {
     lowStock: [Product!]! @provides(fields: "name")
+    clearance: [Product!]! @provides(fields: "name category { name }")
     warehouses: [Warehouse!]!
     shop: ShopInfo! @shareable
   }
@@ -20,10 +21,16 @@ export const typeDefs = /* GraphQL */ `
   type Product @key(fields: "upc") {
     upc: String!
     name: String! @external
+    category: Category @external
     inStock: Boolean! @override(from: "products")
     restockEta: String @override(from: "products", label: "restock-v2")
     stockLevel: Int!
     warehouse: Warehouse
+  }
+
+  type Category @key(fields: "id") {
+    id: ID!
+    name: String! @external
   }
 
   type Warehouse {
@@ -40,11 +47,19 @@ const WAREHOUSES = [
   { code: "LIS", city: "Lisbon", upcs: ["5", "6"] },
 ];
 
+const CATEGORIES = { 1: ["c1", "Dining"], 2: ["c2", "Living"], 3: ["c1", "Dining"], 5: ["c3", "Decor"], 6: ["c3", "Decor"] };
+
 const product = (upc) => ({ upc, name: NAMES[upc] ?? null, stock: STOCK[upc] ?? 0 });
+// Only under `clearance` (its @provides) does inventory resolve category { name } itself.
+const provided = (upc) => {
+  const category = CATEGORIES[upc];
+  return { ...product(upc), category: category ? { id: category[0], name: category[1] } : null };
+};
 
 export const resolvers = {
   Query: {
     lowStock: () => Object.keys(STOCK).filter((upc) => STOCK[upc] < 5).map(product),
+    clearance: () => ["4", "5", "1"].map(provided),
     warehouses: () => WAREHOUSES,
     shop: () => ({ name: "Mosaic Shop", currency: "EUR" }),
   },

@@ -46,7 +46,7 @@ export const typeDefs = /* GraphQL */ `
     price: Money!
     weight(unit: WeightUnit = GRAM): Float!
     dimensions: Dimensions!
-    category: Category
+    category: Category @shareable
     inStock: Boolean!
     restockEta: String
     createdBy: User
@@ -65,7 +65,7 @@ export const typeDefs = /* GraphQL */ `
 
   type Category @key(fields: "id") {
     id: ID!
-    name: String!
+    name: String! @shareable
     products: [Product!]!
   }
 

@@ -2,7 +2,7 @@
 // interface objects whose concrete type only catalog knows.
 export const typeDefs = /* GraphQL */ `
   extend schema
-    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@interfaceObject"])
+    @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@interfaceObject", "@external", "@requires"])
 
   type Query {
     topRatedMedia(limit: Int = 3): [Media!]!
@@ -13,6 +13,8 @@ export const typeDefs = /* GraphQL */ `
     rating: Float
     votes: Int!
     similar: [Media!]!
+    title: String! @external
+    blurb: String! @requires(fields: "title")
   }
 `;
 
@@ -39,5 +41,6 @@ export const resolvers = {
   Media: {
     __resolveReference: (ref) => media(ref.id),
     similar: (m) => m.similar.map(media),
+    blurb: (m) => `${m.title} (${m.votes} votes)`,
   },
 };
