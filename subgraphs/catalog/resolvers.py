@@ -13,8 +13,6 @@ from subgraphs.catalog.inputs import (
     UpdateCategoryInput,
     UpdateProductInput,
 )
-from subgraphs.catalog.keyset import paginate_sorted
-from subgraphs.catalog.models import Product as ProductRow
 from subgraphs.catalog.service import carts, categories, orders, products, stats
 from subgraphs.catalog.types import (
     Cart,
@@ -26,9 +24,10 @@ from subgraphs.catalog.types import (
     SalesStats,
     actor_of,
     order_connection,
+    product_connection,
 )
 from subgraphs.common.errors import BadUserInput
-from subgraphs.common.pagination import Connection, to_connection
+from subgraphs.common.pagination import Connection
 
 
 def _one_of(**given: object) -> None:
@@ -64,20 +63,7 @@ class Query:
     ) -> Connection[Product]:
         where = filter.to_domain() if filter else domain.ProductFilter()
         order = order_by.to_domain() if order_by else domain.ProductOrder()
-        actor = await actor_of(info)
-        async with info.context.db.sessions() as session:
-            statement, column = await products.product_listing(session, actor, where, order)
-            page = await paginate_sorted(
-                session,
-                statement,
-                column=column,
-                id_column=ProductRow.id,
-                descending=order.descending,
-                ordering=f"{order.field.value}:{'DESC' if order.descending else 'ASC'}",
-                first=first,
-                after=after,
-            )
-        return to_connection(page, Product.from_row)
+        return await product_connection(info, where, order, first, after)
 
     @strawberry.field(description="A category by id or by slug (exactly one).")
     async def category(

@@ -15,6 +15,7 @@ from subgraphs.catalog.keyset import paginate_sorted
 from subgraphs.catalog.loaders import Loaders
 from subgraphs.catalog.service.carts import CartLine, CartView
 from subgraphs.catalog.service.orders import order_listing
+from subgraphs.catalog.service.products import product_listing
 from subgraphs.catalog.service.stats import SalesStats as SalesStatsData
 from subgraphs.catalog.service.stats import TopProduct as TopProductData
 from subgraphs.common.context import Context
@@ -97,6 +98,16 @@ class Category:
         rows = await info.context.loaders.children_by_parent.load(self.row.id)
         return [Category.from_row(row) for row in rows]
 
+    @strawberry.field(
+        description="Products on sale in this category and its descendants, by name "
+        "(`products(filter: {categoryId})` filters and orders more)."
+    )
+    async def products(
+        self, info: CatalogInfo, first: int | None = 20, after: str | None = None
+    ) -> Connection[Product]:
+        where = domain.ProductFilter(category_id=self.row.id)
+        return await product_connection(info, where, domain.ProductOrder(), first, after)
+
 
 @strawberry.federation.type(keys=["id", "sku"], description="Something for sale.")
 class Product:
@@ -162,6 +173,29 @@ class Product:
     async def images(self, info: CatalogInfo) -> list[Media]:
         rows = await info.context.loaders.images_by_product.load(self.row.id)
         return [Media(id=strawberry.ID(row.media_id)) for row in rows]
+
+
+async def product_connection(
+    info: CatalogInfo,
+    where: domain.ProductFilter,
+    order: domain.ProductOrder,
+    first: int | None,
+    after: str | None,
+) -> Connection[Product]:
+    actor = await actor_of(info)
+    async with info.context.db.sessions() as session:
+        statement, column = await product_listing(session, actor, where, order)
+        page = await paginate_sorted(
+            session,
+            statement,
+            column=column,
+            id_column=models.Product.id,
+            descending=order.descending,
+            ordering=f"{order.field.value}:{'DESC' if order.descending else 'ASC'}",
+            first=first,
+            after=after,
+        )
+    return to_connection(page, Product.from_row)
 
 
 async def _product(info: CatalogInfo, product_id: str) -> Product | None:

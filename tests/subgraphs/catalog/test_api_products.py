@@ -188,6 +188,14 @@ async def test_filters_on_both_backends(catalog: CatalogApi) -> None:
         admin=True,
     )  # fmt: skip
     assert [e["node"]["sku"] for e in admin["products"]["edges"]] == ["HIDDEN"]
+    nested = await catalog.ok(
+        "query ($id: ID!) { category(id: $id) { products(first: 3) { edges { node { sku } } "
+        "pageInfo { hasNextPage } } } }",
+        {"id": ids["tools"]},
+    )
+    page = nested["category"]["products"]
+    assert [e["node"]["sku"] for e in page["edges"]] == ["WRENCH", "SAW", "HAMMER"]
+    assert page["pageInfo"]["hasNextPage"] is True
     bad = await catalog.run(PRODUCTS, {"filter": {"priceMin": 10, "priceMax": 5}})
     assert bad.codes == ["BAD_USER_INPUT"]
 

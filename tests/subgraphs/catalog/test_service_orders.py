@@ -140,6 +140,22 @@ async def test_checkout_refusals_change_nothing(
     assert published.events == []
 
 
+async def test_checkout_refuses_a_product_taken_off_sale(
+    catalog_db: CatalogDb, published: Published
+) -> None:
+    pen = await make_product(catalog_db, "PEN", stock=5)
+    async with catalog_db.sessions() as session:
+        await carts.add_to_cart(session, ALICE, pen.id, 1)
+        await products.update_product(session, ADMIN, pen.id, ProductPatch(active=False), published)
+        with pytest.raises(BadUserInput, match="no longer on sale"):
+            await orders.checkout(session, ALICE, None, published)
+    assert await stock_of(catalog_db, pen.id) == 5
+    async with catalog_db.sessions() as session:
+        assert (await carts.read_cart(session, ALICE.user_id)).item_count == 1
+        await products.delete_product(session, ADMIN, pen.id, published)
+        assert (await carts.read_cart(session, ALICE.user_id)).lines == ()  # the line went too
+
+
 async def test_status_machine_history_and_cancel_restocks(
     catalog_db: CatalogDb, published: Published
 ) -> None:
