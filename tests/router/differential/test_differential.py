@@ -38,10 +38,14 @@ def test_case_ids_are_unique_and_xfails_exist() -> None:
 
 @pytest.mark.parametrize("case", _params())
 def test_same_result_as_apollo_gateway(case: Case, sides: Differential) -> None:
+    if case.skip_reference and sides.target != "mosaic":
+        pytest.skip("Apollo Gateway cannot answer this case; it only checks Mosaic")
     verdict = sides.judge(case)
     reference = verdict.reference
     # The harness checks itself: a hand-written query must mean what it says.
-    if case.invalid:
+    if case.skip_reference:
+        pass
+    elif case.invalid:
         assert reference.data is None and reference.errors, "reference accepted an invalid case"
     else:
         assert isinstance(reference.body, dict) and "data" in reference.body, (
