@@ -135,6 +135,7 @@ def compose(sources: Sequence[SubgraphSource]) -> CompositionResult:
         check_satisfiability(ctx)
     if ctx.errors:
         return CompositionResult(None, tuple(ctx.errors))
+    merged.join_minor = join_minor(max(sg.fed_version for sg in subgraphs))
     merged.uses_inaccessible = _uses(ctx, "inaccessible")
     merged.uses_tag = _uses(ctx, "tag")
     sdl = print_supergraph(merged)
@@ -143,6 +144,13 @@ def compose(sources: Sequence[SubgraphSource]) -> CompositionResult:
     except (GraphQLError, TypeError) as exc:
         return CompositionResult(None, (CompositionError("INVALID_GRAPHQL", str(exc)),))
     return CompositionResult(sdl, ())
+
+
+def join_minor(federation: tuple[int, int]) -> int:
+    """Apollo's JOIN_VERSIONS.getMinimumRequiredVersion: join v0.5 needs federation 2.8."""
+    if federation >= (2, 8):
+        return 5
+    return 4 if federation >= (2, 7) else 3
 
 
 def _uses(ctx: MergeContext, what: str) -> bool:

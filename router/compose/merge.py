@@ -90,6 +90,8 @@ def _interface_object_fields(
         t = sg.types.get(interface)
         if t is not None and t.interface_object and field_name in t.fields:
             f = t.fields[field_name]
+            if f.external and (t.name, f.name) not in ctx.facts[sg.name].provided:
+                continue  # fully external: it doesn't resolve the field
             found.append((t, (t.name, f.name) in ctx.facts[sg.name].shareable or f.shareable))
     return found
 

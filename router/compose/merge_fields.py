@@ -294,12 +294,36 @@ def validate_external_types(
                 dest_parent(coordinate),
                 dest.name,
             )
-        for arg_name in dest.args:
-            if arg_name not in source.field.args:
+        for arg_name, dest_arg in dest.args.items():
+            arg = source.field.args.get(arg_name)
+            arg_coordinate = f"{coordinate}({arg_name}:)"
+            if arg is None:
                 ctx.error(
                     "EXTERNAL_ARGUMENT_MISSING",
-                    f'Field "{coordinate}" is missing argument "{coordinate}({arg_name}:)" in '
+                    f'Field "{coordinate}" is missing argument "{arg_coordinate}" in '
                     f'subgraph "{source.sg.name}" where it is marked @external.',
+                    dest_parent(coordinate),
+                    dest.name,
+                )
+                continue
+            if not same_type(dest_arg.type, arg.type) and not is_strict_subtype(
+                arg.type, dest_arg.type, named
+            ):
+                ctx.error(
+                    "EXTERNAL_ARGUMENT_TYPE_MISMATCH",
+                    f'Type of argument "{arg_coordinate}" is incompatible across subgraphs '
+                    f'(where "{coordinate}" is marked @external): it has type '
+                    f'"{type_str(arg.type)}" in subgraph "{source.sg.name}"',
+                    dest_parent(coordinate),
+                    dest.name,
+                )
+            if _printable_value(dest_arg.default) != _printable_value(arg.default):
+                ctx.error(
+                    "EXTERNAL_ARGUMENT_DEFAULT_MISMATCH",
+                    f'Argument "{arg_coordinate}" has incompatible defaults across subgraphs '
+                    f'(where "{coordinate}" is marked @external): it has default value '
+                    f'{_printable_value(arg.default)} in subgraph "{source.sg.name}" but '
+                    f"{_printable_value(dest_arg.default)} in the supergraph",
                     dest_parent(coordinate),
                     dest.name,
                 )

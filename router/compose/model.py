@@ -101,6 +101,7 @@ class MergedSupergraph:
     uses_inaccessible: bool = False
     composed_links: list[ComposedLink] = field(default_factory=list)
     directive_defs: list[str] = field(default_factory=list)  # printed definitions to keep
+    join_minor: int = 5  # join/v0.<minor>
 
     def graph_enum(self, name: str) -> str:
         for graph in self.graphs:

@@ -1,10 +1,14 @@
-"""The merged model -> supergraph SDL in Apollo's format (link v1.0, join v0.5)."""
+"""The merged model -> supergraph SDL in Apollo's format (link v1.0, join v0.3-v0.5).
+
+Like @apollo/composition, the join version is the lowest the subgraphs' federation versions
+need: v0.5 from federation 2.8 (Strawberry's 2.11), v0.4 for 2.7, v0.3 below.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from graphql import StringValueNode, print_ast
+from graphql import ListValueNode, ObjectValueNode, StringValueNode, ValueNode, print_ast
 from graphql.language.block_string import print_block_string
 
 from router.compose.model import (
@@ -67,6 +71,17 @@ def _string(value: str) -> str:
     return print_ast(StringValueNode(value=value))
 
 
+def print_value(value: ValueNode) -> str:
+    """A literal as graphql-js prints it in SDL (`{by: "name"}`, `[1, 2]`)."""
+    if isinstance(value, ObjectValueNode):
+        return (
+            "{" + ", ".join(f"{f.name.value}: {print_value(f.value)}" for f in value.fields) + "}"
+        )
+    if isinstance(value, ListValueNode):
+        return "[" + ", ".join(print_value(v) for v in value.values) + "]"
+    return print_ast(value)
+
+
 def _description(text: str | None, indent: str) -> str:
     if text is None:
         return ""
@@ -114,10 +129,12 @@ class _Printer:
             args.append(f"overrideLabel: {_string(join.override_label)}")
         return f"@join__field({', '.join(args)})"
 
+    def leading(self, element: MElement) -> list[str]:
+        """Printed before the join__ directives (Apollo merges @inaccessible first)."""
+        return ["@inaccessible"] if element.inaccessible else []
+
     def common(self, element: MElement) -> list[str]:
         out: list[str] = []
-        if element.inaccessible:
-            out.append("@inaccessible")
         out += [f"@tag(name: {_string(tag)})" for tag in element.tags]
         out += [print_ast(d) for d in element.directives]
         if element.deprecated is not None:
@@ -132,8 +149,8 @@ class _Printer:
     def arg(self, arg: MArg) -> str:
         text = f"{arg.name}: {print_ast(arg.type)}"
         if arg.default is not None:
-            text += f" = {print_ast(arg.default)}"
-        return " ".join([text, *self.common(arg)])
+            text += f" = {print_value(arg.default)}"
+        return " ".join([text, *self.leading(arg), *self.common(arg)])
 
     def field(self, f: MField, input_field: bool) -> str:
         out = _description(f.description, "  ")
@@ -141,16 +158,20 @@ class _Printer:
         if f.args:
             if any(a.description for a in f.args.values()):
                 inner = "\n".join(
-                    _description(a.description, "    ") + "    " + self.arg(a)
-                    for a in f.args.values()
+                    ("\n" if i and a.description else "")
+                    + _description(a.description, "    ")
+                    + "    "
+                    + self.arg(a)
+                    for i, a in enumerate(f.args.values())
                 )
                 line += f"(\n{inner}\n  )"
             else:
                 line += "(" + ", ".join(self.arg(a) for a in f.args.values()) + ")"
         line += f": {print_ast(f.type)}"
         if input_field and f.default is not None:
-            line += f" = {print_ast(f.default)}"
-        directives = [self.join_field(j) for j in f.joins or ()] + self.common(f)
+            line += f" = {print_value(f.default)}"
+        directives = self.leading(f) + [self.join_field(j) for j in f.joins or ()]
+        directives += self.common(f)
         if directives:
             line += " " + " ".join(directives)
         return out + line
@@ -160,33 +181,38 @@ class _Printer:
         head = f"{keyword} {t.name}"
         if t.interfaces:
             head += " implements " + " & ".join(t.interfaces)
-        directives = [self.join_type(j) for j in t.join_types]
-        directives += [
+        # Apollo's order: join__implements, then join__type, then the rest.
+        directives = [
             f"@join__implements(graph: {self.graph(g)}, interface: {_string(i)})"
             for g, i in t.implements
         ]
+        directives += [self.join_type(j) for j in t.join_types]
         directives += [
             f"@join__unionMember(graph: {self.graph(g)}, member: {_string(m)})"
             for g, m in t.member_joins
         ]
-        directives += self.common(t)
+        directives += self.leading(t) + self.common(t)
         if t.specified_by:
             directives.append(f"@specifiedBy(url: {_string(t.specified_by)})")
         text = _description(t.description, "") + head
         text += "".join(f"\n  {d}" for d in directives)
         if t.kind in ("object", "interface", "input"):
-            body = "\n".join(self.field(f, t.kind == "input") for f in t.fields.values())
+            body = "\n".join(
+                ("\n" if i and f.description is not None else "") + self.field(f, t.kind == "input")
+                for i, f in enumerate(t.fields.values())
+            )
             text += ("\n{\n" if directives else " {\n") + body + "\n}"
         elif t.kind == "enum":
             values = []
-            for v in t.values.values():
+            for i, v in enumerate(t.values.values()):
                 line = "  " + v.name
                 joins = [f"@join__enumValue(graph: {self.graph(g)})" for g in v.graphs]
-                line += "".join(" " + d for d in joins + self.common(v))
-                values.append(_description(v.description, "  ") + line)
+                line += "".join(" " + d for d in self.leading(v) + joins + self.common(v))
+                blank = "\n" if i and v.description is not None else ""
+                values.append(blank + _description(v.description, "  ") + line)
             text += ("\n{\n" if directives else " {\n") + "\n".join(values) + "\n}"
         elif t.kind == "union" and t.members:
-            text += ("\n" if directives else " ") + "= " + " | ".join(t.members)
+            text += ("\n " if directives else " ") + "= " + " | ".join(t.members)
         return text
 
     def graph_enum(self) -> str:
@@ -199,7 +225,8 @@ class _Printer:
     def schema(self) -> str:
         links = [
             '@link(url: "https://specs.apollo.dev/link/v1.0")',
-            '@link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION)',
+            f'@link(url: "https://specs.apollo.dev/join/v0.{self.merged.join_minor}", '
+            "for: EXECUTION)",
         ]
         if self.merged.uses_tag:
             links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
@@ -213,7 +240,14 @@ class _Printer:
 
     def print(self) -> str:
         directives: dict[str, str] = {}
+        minor = self.merged.join_minor
         for block in JOIN_DEFINITIONS.strip().split("\n\n"):
+            if minor < 4:
+                if block.startswith("directive @join__directive"):
+                    continue
+                block = block.replace(", overrideLabel: String", "")
+            if minor < 5:
+                block = block.replace(", contextArguments: [join__ContextArgument!]", "")
             directives[block.split("(")[0].split()[1]] = block
         directives["@link"] = LINK_DIRECTIVE
         if self.merged.uses_inaccessible:
@@ -223,6 +257,10 @@ class _Printer:
         for definition in self.merged.directive_defs:
             directives["@" + definition.split("@", 1)[1].split("(")[0].split()[0]] = definition
         types: dict[str, str] = {k.split()[1]: v for k, v in JOIN_TYPES.items()}
+        if minor < 5:
+            del types["join__ContextArgument"], types["join__FieldValue"]
+        if minor < 4:
+            del types["join__DirectiveArguments"]
         types["join__Graph"] = self.graph_enum()
         for t in self.merged.types.values():
             types[t.name] = self.type(t)

@@ -484,6 +484,10 @@ def parse_subgraph(name: str, url: str, sdl: str) -> tuple[Subgraph | None, list
         fed1=builder.fed1,
     )
     _apply_fake_externals(subgraph)
+    if subgraph.fed1:
+        # Apollo upgrades fed1 subgraphs first, turning `extend type` into plain definitions.
+        for typedef in subgraph.types.values():
+            typedef.keys = [Key(k.fields, k.resolvable, False) for k in typedef.keys]
     return subgraph, []
 
 

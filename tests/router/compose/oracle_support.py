@@ -162,6 +162,7 @@ class Comparison:
     join_equal: bool | None = None
     apollo_loads_mosaic: bool | None = None
     apollo_api_of_mosaic_equal: bool | None = None
+    supergraph_identical: bool | None = None
     detail: str = ""
     mosaic_supergraph: str | None = None
     apollo_supergraph: str | None = None
@@ -198,6 +199,8 @@ def compare_all(sets: dict[str, list[SubgraphSource]]) -> dict[str, Comparison]:
             assert ours.supergraph_sdl is not None
             mine = canonical_api(print_api_schema(ours.supergraph_sdl))
             fields["api_equal"] = mine == canonical_api(theirs["api"])
+            # Byte for byte, but for the final newline Mosaic's files end with.
+            fields["supergraph_identical"] = ours.supergraph_sdl == theirs["supergraph"] + "\n"
             a, b = join_metadata(ours.supergraph_sdl), join_metadata(theirs["supergraph"])
             fields["join_equal"] = a == b
             load = theirs.get("load", {})

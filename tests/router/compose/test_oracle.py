@@ -2,8 +2,8 @@
 
 One node process composes all sets (tests/router/compose/oracle.mjs). On success the API
 schemas print identically (after a canonical sort), the join__ metadata is equivalent, and
-Apollo's own Supergraph.build() loads Mosaic's supergraph into the same API schema; on
-failure the sets of error codes are equal.
+Apollo's own Supergraph.build() loads Mosaic's supergraph into the same API schema, and the
+supergraph text is byte-identical to Apollo's; on failure the sets of error codes are equal.
 """
 
 from __future__ import annotations
@@ -93,5 +93,6 @@ def test_agrees_with_apollo(name: str, comparisons: dict[str, Comparison]) -> No
         assert result.join_equal, result.detail
         assert result.apollo_loads_mosaic, result.detail
         assert result.apollo_api_of_mosaic_equal, result.detail
+        assert result.supergraph_identical, "supergraph text differs from Apollo's"
     else:
         assert result.mosaic_codes == result.apollo_codes, result.detail
