@@ -28,7 +28,9 @@ from bench.harness.k6 import LoadResult, run_load
 from bench.harness.procs import Process, free_port, post_json, wait_http
 from bench.harness.services import Postgres, start_redis
 
-from .scenarios import PENDING, SCENARIOS, Scenario
+from .scenarios import ADD_TO_CART, CHECKOUT, CHECKOUT_NEEDS, PENDING, SCENARIOS, Scenario
+
+BENCH_PASSWORD = "Bench-password-2026!"
 
 JOIN_GRAPH = re.compile(r'(@join__graph\(name: "(\w+)", url: ")([^"]*)(")')
 
@@ -173,6 +175,91 @@ def run_scenario(
     return ScenarioResult(scenario, result, statements, one, growth, problem, top)
 
 
+def graphql_as(
+    url: str, query: str, variables: dict[str, object], headers: dict[str, str]
+) -> dict[str, object]:
+    """POST one operation; its data (raises on errors)."""
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    status, answer = post_with_headers(url, body, headers)
+    document = json.loads(answer) if answer.startswith(b"{") else {}
+    if status != 200 or document.get("errors") or not isinstance(document.get("data"), dict):
+        raise RuntimeError(f"{query[:60]}...: {answer[:300]!r}")
+    data: dict[str, object] = document["data"]
+    return data
+
+
+def run_checkout(
+    *,
+    settings: BenchSettings,
+    vus: int,
+    url: str,
+    admin: dict[str, str],
+    postgres: Postgres,
+    databases: list[str],
+    work: Path,
+) -> ScenarioResult:
+    """Add to cart + check out per iteration, one registered user per virtual user."""
+    scenario = Scenario(
+        name="checkout",
+        needs=CHECKOUT_NEEDS,
+        operation_name="Checkout",
+        query=CHECKOUT,
+        read_only=False,
+    )
+    listing = graphql_as(url, "{ products(first: 1) { edges { node { id } } } }", {}, admin)
+    product_id = listing["products"]["edges"][0]["node"]["id"]  # type: ignore[index]
+    graphql_as(
+        url,
+        "mutation Stock($id: ID!) { adjustInventory(productId: $id, delta: 1000000) { stock } }",
+        {"id": product_id},
+        admin,
+    )
+    tokens: list[dict[str, str]] = []
+    for index in range(vus):
+        email = f"bench-buyer-{index}@mosaic.dev"
+        graphql_as(
+            url,
+            "mutation Register($input: RegisterInput!) { register(input: $input) { id } }",
+            {"input": {"email": email, "password": BENCH_PASSWORD, "name": f"Buyer {index}"}},
+            {},
+        )
+        tokens.append(sign_in(url, email, BENCH_PASSWORD))
+    add = {
+        "query": ADD_TO_CART,
+        "operationName": "AddToCart",
+        "variables": {"productId": product_id},
+    }
+    buy = {"query": CHECKOUT, "operationName": "Checkout", "variables": {}}
+    graphql_as(url, ADD_TO_CART, {"productId": product_id}, tokens[0])
+    postgres.reset_statement_counts()
+    graphql_as(url, CHECKOUT, {}, tokens[0])
+    one = postgres.statement_count(databases)
+    top = tuple(postgres.top_statements(databases))
+    body_file = work / "checkout-body.json"
+    body_file.write_text(json.dumps([add, buy]))
+
+    def load(duration: str, summary: str) -> LoadResult:
+        return run_load(
+            endpoint=url,
+            body_file=body_file,
+            expected_file=None,
+            vus=vus,
+            duration=duration,
+            summary_file=work / f"checkout-{summary}",
+            log_file=work / "checkout-k6.log",
+            cpus=settings.loadgen_cpus,
+            headers=tokens,
+        )
+
+    load(settings.warmup, "warmup.json")
+    postgres.reset_statement_counts()
+    result = load(settings.duration, "summary.json")
+    statements = postgres.statement_count(databases) / max(result.requests, 1)
+    problem = None if result.all_correct else f"{result.failed_checks} failed checks"
+    growth = "– (RPS counts both requests of an iteration)"
+    return ScenarioResult(scenario, result, statements, one, growth, problem, top)
+
+
 def render(
     settings: BenchSettings,
     vus: int,
@@ -311,6 +398,25 @@ def main() -> int:
                 problem = str(error).replace("\n", " ")[-300:]
                 results.append(ScenarioResult(scenario, None, None, None, "–", problem))
             time.sleep(1)
+        if set(CHECKOUT_NEEDS) <= set(names):
+            print("  checkout", flush=True)
+            try:
+                admin = sign_in(url, "admin@mosaic.dev", password)
+                results.append(
+                    run_checkout(
+                        settings=settings,
+                        vus=vus,
+                        url=url,
+                        admin=admin,
+                        postgres=postgres,
+                        databases=names,
+                        work=work,
+                    )
+                )
+            except RuntimeError as error:
+                scenario = Scenario("checkout", CHECKOUT_NEEDS, "Checkout", CHECKOUT)
+                problem = str(error).replace("\n", " ")[-300:]
+                results.append(ScenarioResult(scenario, None, None, None, "–", problem))
     finally:
         for process in reversed(processes):
             process.stop()

@@ -65,7 +65,7 @@ def run_load(
     summary_file: Path,
     log_file: Path,
     cpus: str | None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | list[dict[str, str]] | None = None,
 ) -> LoadResult:
     """Run load.js against endpoint and return its summary (raises if k6 fails to run)."""
     env = {

@@ -2,10 +2,12 @@
 //
 // Environment:
 //   ENDPOINT       URL to POST to
-//   BODY_FILE      absolute path of the JSON request body
+//   BODY_FILE      absolute path of the JSON request body, or of a JSON array of bodies that each
+//                  iteration sends in order (e.g. add to cart, then check out)
 //   EXPECTED_FILE  absolute path of the reference response ({"data": ...}) every response must equal
 //                  (empty: only status and errors are checked, e.g. for mutations)
-//   HEADERS_JSON   extra request headers as a JSON object (e.g. an Authorization header)
+//   HEADERS_JSON   extra request headers as a JSON object (e.g. an Authorization header), or an
+//                  array of such objects: virtual user N uses element (N - 1) modulo its length
 //   VUS            virtual users (default 50)
 //   DURATION       run time (default 30s)
 //   SUMMARY_FILE   where the JSON summary goes
@@ -17,11 +19,19 @@ import http from "k6/http";
 import { check } from "k6";
 
 const endpoint = __ENV.ENDPOINT;
-const body = open(__ENV.BODY_FILE);
+const bodyText = open(__ENV.BODY_FILE);
+const bodies = bodyText.trim().startsWith("[")
+  ? JSON.parse(bodyText).map((b) => JSON.stringify(b))
+  : [bodyText];
 const expected = __ENV.EXPECTED_FILE ? JSON.parse(open(__ENV.EXPECTED_FILE)) : null;
-const params = {
-  headers: Object.assign({ "content-type": "application/json" }, JSON.parse(__ENV.HEADERS_JSON || "{}")),
-};
+const extraHeaders = JSON.parse(__ENV.HEADERS_JSON || "{}");
+
+function paramsFor(vu) {
+  const extra = Array.isArray(extraHeaders)
+    ? extraHeaders[(vu - 1) % extraHeaders.length]
+    : extraHeaders;
+  return { headers: Object.assign({ "content-type": "application/json" }, extra) };
+}
 
 export const options = {
   vus: Number(__ENV.VUS || 50),
@@ -66,13 +76,16 @@ function verdict(res) {
 }
 
 export default function () {
-  const res = http.post(endpoint, body, params);
-  const v = verdict(res);
-  check(res, {
-    "status 200": () => v.status,
-    "no errors": () => v.errors,
-    "same data as reference": () => v.data,
-  });
+  const params = paramsFor(__VU);
+  for (const body of bodies) {
+    const res = http.post(endpoint, body, params);
+    const v = verdict(res);
+    check(res, {
+      "status 200": () => v.status,
+      "no errors": () => v.errors,
+      "same data as reference": () => v.data,
+    });
+  }
 }
 
 export function handleSummary(data) {
