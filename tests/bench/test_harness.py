@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.domain.run import point_supergraph
+from bench.domain.run import n_plus_one_verdict, point_supergraph
 from bench.federation.profile import aggregate
 from bench.harness.compare import first_difference, response_problem
 from bench.harness.k6 import parse_summary
@@ -143,3 +143,10 @@ def test_targets_compare_mosaic_with_each_peer_per_mode() -> None:
     assert "| RPS ≥ Hive Gateway's | 0.80× | 0.80× | no |" in coalescing
     assert "| peak RSS ≤ ¼ of Hive Gateway's | 0.44× | – | no |" in coalescing
     assert targets_table("plain", [rows[1]]) == ""
+
+
+def test_n_plus_one_verdict_tolerates_batch_jitter_but_not_growth() -> None:
+    assert n_plus_one_verdict("first", 1, 10, 29, 31).startswith("flat")
+    assert n_plus_one_verdict("first", 1, 10, 31, 29).startswith("flat")
+    verdict = n_plus_one_verdict("first", 1, 10, 12, 21)
+    assert verdict == "GROWS (N+1): 12 at first=1, 21 at first=10"
