@@ -266,3 +266,22 @@ async def test_subgraph_failure_is_never_a_500(
         assert body["errors"][0]["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR"
     finally:
         del inventory.data["__fail"]
+
+
+async def test_subgraph_error_messages_can_be_redacted(
+    make_router: Any, canned: CannedServer
+) -> None:
+    accounts = sub(canned, "shop/accounts")
+    original = accounts.data["Query"]
+    accounts.data["Query"] = {**original, "me": {"__error": "db password is hunter2"}}
+    try:
+        for include, message in ((True, "db password is hunter2"),
+                                 (False, "Subgraph errors redacted")):  # fmt: skip
+            router = make_router(include_subgraph_errors=include)
+            r = await router.client.post("/graphql", json={"query": "{ me { name } }"})
+            body = r.json()
+            assert body["data"] == {"me": None}
+            assert body["errors"][0]["message"] == message
+            assert body["errors"][0]["path"] == ["me"]
+    finally:
+        accounts.data["Query"] = original
