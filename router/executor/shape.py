@@ -274,6 +274,9 @@ class _Walker:
         if kind == COMPOSITE:
             if not isinstance(value, dict):
                 return None
+            typename = value.get("__typename")
+            if typename is not None and typename not in self.types:
+                return None  # a type the API schema does not have (@inaccessible)
             assert f.child is not None
             return self.object(value, f.child, f.named)
         if kind == ENUM and value not in f.enum_values:  # type: ignore[operator]
