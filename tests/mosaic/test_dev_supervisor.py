@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import signal
@@ -20,39 +19,9 @@ import pytest
 
 from mosaic.dev import ProcessSpec, busy_ports, point_supergraph_at, router_spec
 from subgraphs.common.demo import DEMO_USERS
+from tests.utils.servers import free_port_block
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _ephemeral_range() -> tuple[int, int]:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-def _free_block(size: int = 8) -> int:
-    """A base port with `size` consecutive free ports, below the kernel's ephemeral range:
-    outgoing connections of other tests take ephemeral ports and could steal one between
-    this check and the moment `mosaic dev` binds (seconds later, after migrating)."""
-    low, _ = _ephemeral_range()
-    candidates = list(range(10000, max(10001, low - size), size))
-    random.shuffle(candidates)
-    for base in candidates:
-        sockets = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free block of ports")
 
 
 def _alive(pid: int) -> bool:
@@ -108,7 +77,7 @@ def dev_process(tmp_path: Path) -> Iterator[DevProcess]:
     # With a composed supergraph in the working directory, the router starts too.
     (tmp_path / "schema").mkdir()
     shutil.copy(ROOT / "schema" / "supergraph.graphql", tmp_path / "schema")
-    process = DevProcess(tmp_path, _free_block())
+    process = DevProcess(tmp_path, free_port_block(8))
     yield process
     process.kill()
 
@@ -154,7 +123,7 @@ def test_dev_serves_users_with_seeded_data_and_stops_cleanly_on_sigint(
 
 
 def test_dev_refuses_busy_ports(tmp_path: Path) -> None:
-    base = _free_block()
+    base = free_port_block(8)
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", base + 1))
@@ -201,7 +170,7 @@ def test_point_supergraph_at_rewrites_only_named_graphs() -> None:
 
 
 def test_busy_ports_reports_only_taken_ones() -> None:
-    base = _free_block(2)
+    base = free_port_block(2)
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", base))
         squatter.listen()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -18,10 +19,41 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port_block(size: int = 1) -> int:
+    """The first of `size` consecutive free loopback ports, below the kernel's ephemeral range.
+
+    A port the kernel hands out for `bind(0)` is ephemeral: an outgoing connection of another
+    test can take it between this check and the moment a server binds it. Ports below the
+    ephemeral range are only ever taken by an explicit bind.
+    """
+    low = _ephemeral_low()
+    candidates = list(range(10000, max(10001, low - size), size))
+    random.shuffle(candidates)
+    for base in candidates:
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError(f"no block of {size} free ports below {low}")
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port_block(1)
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
