@@ -99,11 +99,13 @@ class Postgres:
         return out
 
     def stop(self) -> None:
+        """Stop the server and delete its data (the log stays)."""
         subprocess.run(
             _as_postgres(["pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"]),
             capture_output=True,
             check=False,
         )
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 def start_redis(work: Path) -> tuple[Process, str]:
