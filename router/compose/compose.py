@@ -138,6 +138,8 @@ def compose(sources: Sequence[SubgraphSource]) -> CompositionResult:
     merged.join_minor = join_minor(max(sg.fed_version for sg in subgraphs))
     merged.uses_inaccessible = _uses(ctx, "inaccessible")
     merged.uses_tag = _uses(ctx, "tag")
+    merged.uses_cost = _uses(ctx, "cost")
+    merged.uses_list_size = _uses(ctx, "list_size")
     sdl = print_supergraph(merged)
     try:
         api_schema(sdl)
@@ -160,5 +162,9 @@ def _uses(ctx: MergeContext, what: str) -> bool:
             elements += [a for f in t.fields.values() for a in f.args.values()]
             for e in elements:
                 if (what == "tag" and e.tags) or (what == "inaccessible" and e.inaccessible):
+                    return True
+                if (what == "cost" and e.cost is not None) or (
+                    what == "list_size" and e.list_size is not None
+                ):
                     return True
     return False

@@ -171,6 +171,9 @@ def merge_common(element: MElement, sources: list[Common], composed: set[str]) -
         for tag in source.tags:
             if tag not in element.tags:
                 element.tags.append(tag)
+    costs = [s.cost for s in sources if s.cost is not None]
+    element.cost = max(costs) if costs else None  # Apollo merges @cost by its maximum
+    element.list_size = next((s.list_size for s in sources if s.list_size is not None), None)
     reasons = [s.deprecated for s in sources if s.deprecated is not None]
     if reasons:
         counts = Counter(reasons)

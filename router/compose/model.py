@@ -36,6 +36,8 @@ class MElement:
     tags: list[str] = field(default_factory=list)
     deprecated: str | None = None
     directives: list[ConstDirectiveNode] = field(default_factory=list)
+    cost: int | None = None
+    list_size: ConstDirectiveNode | None = None
 
 
 @dataclass(kw_only=True)
@@ -102,6 +104,8 @@ class MergedSupergraph:
     composed_links: list[ComposedLink] = field(default_factory=list)
     directive_defs: list[str] = field(default_factory=list)  # printed definitions to keep
     join_minor: int = 5  # join/v0.<minor>
+    uses_cost: bool = False  # links cost/v0.1
+    uses_list_size: bool = False  # ... and imports @listSize
 
     def graph_enum(self, name: str) -> str:
         for graph in self.graphs:

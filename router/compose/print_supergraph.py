@@ -39,6 +39,14 @@ TAG_DIRECTIVE = (
     "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | "
     "SCHEMA"
 )
+COST_DIRECTIVE = (
+    "directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | "
+    "INPUT_FIELD_DEFINITION | OBJECT | SCALAR"
+)
+LIST_SIZE_DIRECTIVE = (
+    "directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: "
+    "[String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION"
+)
 JOIN_TYPES = {
     "input join__ContextArgument": """\
 input join__ContextArgument {
@@ -137,6 +145,14 @@ class _Printer:
         out: list[str] = []
         out += [f"@tag(name: {_string(tag)})" for tag in element.tags]
         out += [print_ast(d) for d in element.directives]
+        if element.cost is not None:
+            out.append(f"@cost(weight: {element.cost})")
+        if element.list_size is not None:
+            name = "listSize" if self.merged.uses_list_size else "cost__listSize"
+            args = ", ".join(
+                f"{a.name.value}: {print_value(a.value)}" for a in element.list_size.arguments or ()
+            )
+            out.append(f"@{name}({args})" if args else f"@{name}")
         if element.deprecated is not None:
             reason = element.deprecated
             out.append(
@@ -232,6 +248,9 @@ class _Printer:
             links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
         if self.merged.uses_inaccessible:
             links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
+        if self.merged.uses_cost or self.merged.uses_list_size:
+            cost_import = ', import: ["@listSize"]' if self.merged.uses_list_size else ""
+            links.append(f'@link(url: "https://specs.apollo.dev/cost/v0.1"{cost_import})')
         for link in self.merged.composed_links:
             imports = ", ".join(_string(i) for i in link.imports)
             links.append(f"@link(url: {_string(link.url)}, import: [{imports}])")
@@ -254,6 +273,10 @@ class _Printer:
             directives["@inaccessible"] = INACCESSIBLE_DIRECTIVE
         if self.merged.uses_tag:
             directives["@tag"] = TAG_DIRECTIVE
+        if self.merged.uses_cost or self.merged.uses_list_size:
+            directives["@cost"] = COST_DIRECTIVE
+            list_size = "@listSize" if self.merged.uses_list_size else "@cost__listSize"
+            directives[list_size] = LIST_SIZE_DIRECTIVE.replace("@listSize", list_size)
         for definition in self.merged.directive_defs:
             directives["@" + definition.split("@", 1)[1].split("(")[0].split()[0]] = definition
         types: dict[str, str] = {k.split()[1]: v for k, v in JOIN_TYPES.items()}

@@ -39,7 +39,13 @@ from graphql import (
     print_ast,
 )
 from graphql.error import GraphQLSyntaxError
-from graphql.language import BooleanValueNode, ListValueNode, ObjectValueNode, StringValueNode
+from graphql.language import (
+    BooleanValueNode,
+    IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
+    StringValueNode,
+)
 
 from router.compose.errors import CompositionError
 
@@ -49,6 +55,10 @@ FEDERATION_DIRECTIVES = (
     "composeDirective authenticated requiresScopes policy context fromContext cost listSize "
     "cacheTag"
 ).split()
+# Federation features Mosaic does not compose (yet); using one is a composition error.
+UNSUPPORTED = {
+    "context", "fromContext", "authenticated", "requiresScopes", "policy", "cacheTag",
+}  # fmt: skip
 ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 MACHINERY_TYPES = {"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet"}
 MACHINERY_PREFIXES = ("link__", "federation__")
@@ -101,6 +111,8 @@ class Common:
     tags: list[str] = field(default_factory=list)
     deprecated: str | None = None  # the reason, when deprecated
     directives: list[ConstDirectiveNode] = field(default_factory=list)  # composed/custom ones
+    cost: int | None = None  # @cost(weight:)
+    list_size: ConstDirectiveNode | None = None  # @listSize(...)
 
 
 @dataclass(kw_only=True)
@@ -232,6 +244,7 @@ class _Builder:
         self.directive_defs: dict[str, DirectiveDefinitionNode] = {}
         self.fed_prefix = "federation"
         self.external_types: set[str] = set()
+        self.current_type: str | None = None
         self.defined: set[str] = set()
 
     def error(
@@ -263,7 +276,8 @@ class _Builder:
                 for name in FEDERATION_DIRECTIVES:
                     self.directive_names[imported.get(name, f"{link.prefix}__{name}")] = name
         if self.fed1:
-            self.directive_names = {name: name for name in FEDERATION_DIRECTIVES}
+            fed1 = ("key", "requires", "provides", "external", "extends", "tag", "inaccessible")
+            self.directive_names = {name: name for name in fed1}
         for link in self.links:
             if link.url.startswith(FEDERATION_SPEC):
                 continue
@@ -302,6 +316,23 @@ class _Builder:
                     element.tags.append(tag)
             elif directive.name.value == "deprecated":
                 element.deprecated = _str_arg(directive, "reason") or "No longer supported"
+            elif fed == "cost":
+                weight = _arg(directive, "weight")
+                if isinstance(weight, IntValueNode):
+                    element.cost = int(weight.value)
+            elif fed == "listSize":
+                element.list_size = directive
+            elif fed in UNSUPPORTED:
+                # Failing loudly beats a supergraph that silently lacks e.g. @authenticated.
+                type_name = self.current_type or element.name
+                field_name = None if element.name == type_name else element.name
+                where = f"{type_name}.{field_name}" if field_name else type_name
+                self.error(
+                    "UNSUPPORTED_FEATURE",
+                    f'@{fed} (on "{where}") is not supported by Mosaic\'s composition yet',
+                    type_name,
+                    field_name,
+                )
             elif fed is None and directive.name.value != "specifiedBy":
                 element.directives.append(directive)
 
@@ -356,6 +387,7 @@ class _Builder:
         if self.is_machinery(name):
             return
         kind = KINDS[type(node)]
+        self.current_type = name
         extension = isinstance(
             node,
             ObjectTypeExtensionNode

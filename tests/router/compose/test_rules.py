@@ -74,3 +74,15 @@ def test_progressive_override_metadata() -> None:
         'title: String @join__field(graph: A, overrideLabel: "percent(25)") '
         '@join__field(graph: B, override: "a", overrideLabel: "percent(25)")'
     ) in result.supergraph_sdl
+
+
+def test_unsupported_federation_features_fail_loudly() -> None:
+    sdl = (
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.11", '
+        'import: ["@key", "@authenticated"])\n'
+        "type Query { secret: String @authenticated public: String }"
+    )
+    result = compose([SubgraphSource("a", "http://a/graphql", sdl)])
+    assert [(e.code, e.subgraph, e.type, e.field) for e in result.errors] == [
+        ("UNSUPPORTED_FEATURE", "a", "Query", "secret")
+    ]
