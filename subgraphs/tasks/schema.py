@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import ValidationCache
 
 from subgraphs.common.errors import CodedErrors
 from subgraphs.tasks.resolvers import Mutation, Query
@@ -12,5 +13,8 @@ schema = strawberry.federation.Schema(
     query=Query,
     mutation=Mutation,
     types=[Project, Task, User],
-    extensions=[CodedErrors],
+    # The router sends the same few documents over and over: validate each once (the factory
+    # shares one LRU cache per maxsize, keyed by schema and document). Strawberry's ParserCache
+    # is left out: with it a syntax error loses its BAD_USER_INPUT code.
+    extensions=[CodedErrors, lambda: ValidationCache(maxsize=1024)],
 )

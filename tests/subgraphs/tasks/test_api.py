@@ -338,3 +338,15 @@ async def test_stats_and_assigned_tasks_by_assignee(api: TasksApi) -> None:
     bob, alice = open_tasks["_entities"]
     assert [e["node"]["title"] for e in bob["assignedTasks"]["edges"]] == ["b"]
     assert [e["node"]["title"] for e in alice["assignedTasks"]["edges"]] == ["c"]
+
+
+async def test_invalid_documents_fail_every_time_with_the_parse_and_validation_caches(
+    api: TasksApi,
+) -> None:
+    for _ in range(2):  # the second answer comes from the caches and must be the same
+        unknown_field = await api.run("{ tasks { edges { node { nope } } } }", user=ALICE)
+        assert unknown_field.codes == ["BAD_USER_INPUT"] and unknown_field.data is None
+        syntax = await api.run("{ tasks { ", user=ALICE)
+        assert syntax.codes == ["BAD_USER_INPUT"]
+    valid = await api.run("{ tasks { edges { node { id } } } }", user=ALICE)
+    assert valid.errors == [] and valid.data == {"tasks": {"edges": []}}
