@@ -184,5 +184,5 @@ def test_busy_ports_reports_only_taken_ones() -> None:
 def test_a_dying_subgraph_stops_the_supervisor_with_an_error(dev_process: DevProcess) -> None:
     match = dev_process.wait_for(r"users\s+http://\S+\s+\(pid (\d+)\)")
     os.kill(int(match.group(1)), signal.SIGKILL)
-    assert dev_process.process.wait(30) == 1
+    assert dev_process.process.wait(90) == 1
     dev_process.wait_for(r"mosaic dev: users exited with -9; stopping all")
