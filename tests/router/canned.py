@@ -247,6 +247,9 @@ class CannedServer:
             await self.runner.cleanup()
 
 
+SUPERGRAPH_FILE = "supergraph.graphql"
+
+
 def load_case_subgraphs(case_dir: Path, schemas_root: Path) -> dict[str, str]:
     """Subgraph SDLs of a case: its own subgraphs/ dir, or the shared set named in `schema`."""
     own = case_dir / "subgraphs"
@@ -254,4 +257,14 @@ def load_case_subgraphs(case_dir: Path, schemas_root: Path) -> dict[str, str]:
         folder = own
     else:
         folder = schemas_root / (case_dir / "schema").read_text().strip()
-    return {p.stem: p.read_text() for p in sorted(folder.glob("*.graphql"))}
+    return {
+        p.stem: p.read_text() for p in sorted(folder.glob("*.graphql")) if p.name != SUPERGRAPH_FILE
+    }
+
+
+def case_supergraph(case_dir: Path) -> Path:
+    """The case's supergraph: its own, or the one of the shared schema set named in `schema`."""
+    shared = case_dir / "schema"
+    if not shared.exists():
+        return case_dir / SUPERGRAPH_FILE
+    return case_dir.parent.parent / "schemas" / shared.read_text().strip() / SUPERGRAPH_FILE

@@ -1,6 +1,7 @@
 // Compose fixture supergraphs with @apollo/composition, exactly as Apollo emits them.
 // Usage: node tests/router/compose.mjs [CASE_DIR ...]   (default: every tests/router/cases/*)
-// For each case dir: reads subgraphs/<name>.graphql, writes supergraph.graphql (subgraph URLs are
+// For each case dir: reads subgraphs/<name>.graphql, writes supergraph.graphql (beside the
+// shared subgraphs for a case that names a schema set; subgraph URLs are
 // http://subgraphs/<name>; the test rewrites the host) and apollo-plan.txt (Apollo's own query
 // plan for query.graphql, kept beside our snapshot for review).
 import { readFileSync, readdirSync, writeFileSync, existsSync, statSync } from "node:fs";
@@ -16,12 +17,15 @@ const { QueryPlanner, prettyFormatQueryPlan } = require("@apollo/query-planner")
 const { parse } = require("graphql");
 
 function compose(dir) {
+  // A case with a `schema` file shares that schema set's subgraphs and supergraph.
   let sgDir = join(dir, "subgraphs");
+  let supergraphFile = join(dir, "supergraph.graphql");
   if (!existsSync(sgDir)) {
     sgDir = join(here, "schemas", readFileSync(join(dir, "schema"), "utf8").trim());
+    supergraphFile = join(sgDir, "supergraph.graphql");
   }
   const services = readdirSync(sgDir)
-    .filter((f) => f.endsWith(".graphql"))
+    .filter((f) => f.endsWith(".graphql") && f !== "supergraph.graphql")
     .sort()
     .map((f) => {
       const name = basename(f, ".graphql");
@@ -31,7 +35,7 @@ function compose(dir) {
   if (result.errors) {
     throw new Error(`${dir}: ${result.errors.map((e) => e.message).join("\n")}`);
   }
-  writeFileSync(join(dir, "supergraph.graphql"), result.supergraphSdl);
+  writeFileSync(supergraphFile, result.supergraphSdl);
   const queryFile = join(dir, "query.graphql");
   if (existsSync(queryFile)) {
     const requestFile = join(dir, "request.json");

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.router.canned import CannedServer, load_case_subgraphs
+from tests.router.canned import CannedServer, case_supergraph, load_case_subgraphs
 from tests.router.test_cases import CASES, SCHEMAS, case_data, comparable, run_case
 
 HERE = Path(__file__).parent
@@ -58,7 +58,7 @@ async def main(names: list[str]) -> None:
                 if (case / "request.json").exists()
                 else {}
             )
-            sdl = (case / "supergraph.graphql").read_text()
+            sdl = case_supergraph(case).read_text()
             items.append(
                 {
                     "id": case.name,

@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from router.server.app import create_app
 from router.settings import RouterSettings
-from tests.router.canned import CannedServer, load_case_subgraphs
+from tests.router.canned import CannedServer, case_supergraph, load_case_subgraphs
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in (HERE / "cases").iterdir() if p.is_dir())
@@ -48,7 +48,7 @@ async def canned() -> AsyncIterator[CannedServer]:
 
 
 def write_supergraph(case: Path, port: int, tmp: Path) -> Path:
-    sdl = (case / "supergraph.graphql").read_text()
+    sdl = case_supergraph(case).read_text()
     sdl = sdl.replace("http://subgraphs/", f"http://127.0.0.1:{port}/{case.name}/")
     target = tmp / "supergraph.graphql"
     target.write_text(sdl)

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from mosaic.cli import main
-from tests.router.canned import CannedServer, load_case_subgraphs
+from tests.router.canned import CannedServer, case_supergraph, load_case_subgraphs
 from tests.utils.servers import free_port
 
 HERE = Path(__file__).parent
@@ -39,7 +39,7 @@ async def canned() -> AsyncIterator[CannedServer]:
 
 
 def _sdl(case: str, prefix: str, port: int) -> str:
-    sdl = (CASES / case / "supergraph.graphql").read_text()
+    sdl = case_supergraph(CASES / case).read_text()
     return sdl.replace("http://subgraphs/", f"http://127.0.0.1:{port}/{prefix}/")
 
 
@@ -92,7 +92,7 @@ async def test_router_subprocess_serves_and_hot_reloads(
 
 def test_plan_command_prints_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
     case = CASES / "shop-basic"
-    code = main(["plan", "--supergraph", str(case / "supergraph.graphql"),
+    code = main(["plan", "--supergraph", str(case_supergraph(case)),
                  str(case / "query.graphql")])  # fmt: skip
     assert code == 0
     assert capsys.readouterr().out.strip() == (case / "plan.txt").read_text().strip()
@@ -104,5 +104,5 @@ def test_plan_command_reports_bad_queries(
     query = tmp_path / "q.graphql"
     query.write_text("{ nope }")
     case = CASES / "shop-basic"
-    assert main(["plan", "--supergraph", str(case / "supergraph.graphql"), str(query)]) == 1
+    assert main(["plan", "--supergraph", str(case_supergraph(case)), str(query)]) == 1
     assert "nope" in capsys.readouterr().err

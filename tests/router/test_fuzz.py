@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from router.server.pipeline import GraphQLRequest, RouterState
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
-from tests.router.canned import CannedServer, load_case_subgraphs
+from tests.router.canned import CannedServer, case_supergraph, load_case_subgraphs
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
@@ -48,7 +48,7 @@ def env() -> Iterator[tuple[Loop, dict[str, RouterState]]]:
             server.add(case, name, sdl, data.get(name, {}))
     loop.run(server.start())
     for case in FUZZ_CASES:
-        text = (CASES / case / "supergraph.graphql").read_text()
+        text = case_supergraph(CASES / case).read_text()
         text = text.replace("http://subgraphs/", f"http://127.0.0.1:{server.port}/{case}/")
         settings = RouterSettings(supergraph="-", hot_reload=False, subgraph_timeout=5)
         states[case] = RouterState(load_supergraph(text), settings)

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from router.server.app import create_app
 from router.settings import RouterSettings
-from tests.router.canned import CannedServer, CannedSubgraph, load_case_subgraphs
+from tests.router.canned import CannedServer, CannedSubgraph, case_supergraph, load_case_subgraphs
 
 CASES = Path(__file__).parent / "cases"
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -41,7 +41,7 @@ async def canned() -> AsyncIterator[CannedServer]:
 
 
 def supergraph_file(case: str, prefix: str, port: int, tmp: Path) -> Path:
-    sdl = (CASES / case / "supergraph.graphql").read_text()
+    sdl = case_supergraph(CASES / case).read_text()
     target = tmp / f"{case}.graphql"
     target.write_text(sdl.replace("http://subgraphs/", f"http://127.0.0.1:{port}/{prefix}/"))
     return target

@@ -19,12 +19,13 @@ from router.planner import (
 from router.server.pipeline import RouterState
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, load_supergraph
+from tests.router.canned import case_supergraph
 
 CASES = Path(__file__).parent / "cases"
 
 
 def supergraph(case: str) -> Supergraph:
-    return load_supergraph((CASES / case / "supergraph.graphql").read_text())
+    return load_supergraph(case_supergraph(CASES / case).read_text())
 
 
 def plan(sg: Supergraph, query: str, labels: frozenset[str] = frozenset()) -> QueryPlan:
@@ -61,7 +62,7 @@ def test_progressive_override_labels_choose_the_subgraph() -> None:
 
 
 def test_percent_labels_are_rolled_per_request() -> None:
-    text = (CASES / "override-label-on" / "supergraph.graphql").read_text()
+    text = case_supergraph(CASES / "override-label-on").read_text()
     always = RouterState(
         load_supergraph(text.replace("percent(0)", "percent(100)")),
         RouterSettings(hot_reload=False),

@@ -8,12 +8,13 @@ import pytest
 from graphql import print_schema
 
 from router.supergraph import SupergraphError, load_supergraph
+from tests.router.canned import case_supergraph
 
 CASES = Path(__file__).parent / "cases"
 
 
 def sdl(case: str) -> str:
-    return (CASES / case / "supergraph.graphql").read_text()
+    return case_supergraph(CASES / case).read_text()
 
 
 @pytest.mark.parametrize(

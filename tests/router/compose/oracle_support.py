@@ -61,6 +61,7 @@ def fixture_sets() -> dict[str, list[SubgraphSource]]:
         sets[f"ok_router_schema_{folder.name}"] = [
             SubgraphSource(p.stem, f"http://subgraphs/{p.stem}", p.read_text())
             for p in sorted(folder.glob("*.graphql"))
+            if p.name != "supergraph.graphql"  # the set's composed supergraph, not a subgraph
         ]
     return sets
 

@@ -25,7 +25,7 @@ import pytest_asyncio
 from router.compose import SubgraphSource, compose
 from router.server.app import create_app
 from router.settings import RouterSettings
-from tests.router.canned import CannedServer, load_case_subgraphs
+from tests.router.canned import CannedServer, case_supergraph, load_case_subgraphs
 from tests.utils.servers import free_port, wait_for_port
 
 ROUTER_TESTS = Path(__file__).parents[1]
@@ -48,7 +48,7 @@ def case_data(case: Path) -> dict[str, Any]:
 
 def mosaic_supergraph(case: Path) -> str:
     """Mosaic's composition of the case's subgraphs, with the URLs Apollo's file uses."""
-    apollo = (case / "supergraph.graphql").read_text()
+    apollo = case_supergraph(case).read_text()
     urls = dict(re.findall(r'@join__graph\(name: "([^"]+)", url: "([^"]+)"\)', apollo))
     sources = [
         SubgraphSource(name, urls[name], sdl)
@@ -117,7 +117,7 @@ async def test_same_answer_from_both_supergraphs(
     case: Path, canned: CannedServer, tmp_path: Path
 ) -> None:
     apollo_file, mosaic_file = tmp_path / "apollo.graphql", tmp_path / "mosaic.graphql"
-    apollo_file.write_text(localize((case / "supergraph.graphql").read_text(), case, canned.port))
+    apollo_file.write_text(localize(case_supergraph(case).read_text(), case, canned.port))
     mosaic_file.write_text(localize(mosaic_supergraph(case), case, canned.port))
     apollo_status, apollo_body, apollo_plan = await serve_once(case, apollo_file)
     mosaic_status, mosaic_body, mosaic_plan = await serve_once(case, mosaic_file)
@@ -135,7 +135,7 @@ def two_routers(canned: CannedServer, tmp_path: Path) -> Iterator[tuple[str, str
     processes, urls = [], []
     try:
         for label, sdl in (
-            ("apollo", (case / "supergraph.graphql").read_text()),
+            ("apollo", case_supergraph(case).read_text()),
             ("mosaic", mosaic_supergraph(case)),
         ):
             path = tmp_path / f"{label}.graphql"
