@@ -11,7 +11,6 @@ from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
 from subgraphs.catalog import domain, models
-from subgraphs.catalog.keyset import paginate_sorted
 from subgraphs.catalog.loaders import Loaders
 from subgraphs.catalog.service.carts import CartLine, CartView
 from subgraphs.catalog.service.orders import order_listing
@@ -19,6 +18,7 @@ from subgraphs.catalog.service.products import product_listing
 from subgraphs.catalog.service.stats import SalesStats as SalesStatsData
 from subgraphs.catalog.service.stats import TopProduct as TopProductData
 from subgraphs.common.context import Context
+from subgraphs.common.keyset import column_ordering, paginate_ordered
 from subgraphs.common.pagination import Connection, to_connection
 
 CatalogInfo = Info[Context[Loaders], None]
@@ -185,16 +185,13 @@ async def product_connection(
     actor = await actor_of(info)
     async with info.context.db.sessions() as session:
         statement, column = await product_listing(session, actor, where, order)
-        page = await paginate_sorted(
-            session,
-            statement,
-            column=column,
-            id_column=models.Product.id,
+        ordering = column_ordering(
+            f"{order.field.value}:{'DESC' if order.descending else 'ASC'}",
+            column,
+            models.Product.id,
             descending=order.descending,
-            ordering=f"{order.field.value}:{'DESC' if order.descending else 'ASC'}",
-            first=first,
-            after=after,
         )
+        page = await paginate_ordered(session, statement, ordering, first=first, after=after)
     return to_connection(page, Product.from_row)
 
 
@@ -373,6 +370,11 @@ class User:
         return await order_connection(info, first, after, buyer_id=str(self.id))
 
 
+_NEWEST_ORDERS = column_ordering(
+    "ORDERS", models.Order.created_at, models.Order.id, descending=True
+)
+
+
 async def order_connection(
     info: CatalogInfo,
     first: int | None,
@@ -384,16 +386,7 @@ async def order_connection(
     """Orders the caller may see, newest first (own; admins: all, or one buyer's)."""
     statement = order_listing(await actor_of(info), buyer_id, status)
     async with info.context.db.sessions() as session:
-        page = await paginate_sorted(
-            session,
-            statement,
-            column=models.Order.created_at,
-            id_column=models.Order.id,
-            descending=True,
-            ordering="ORDERS",
-            first=first,
-            after=after,
-        )
+        page = await paginate_ordered(session, statement, _NEWEST_ORDERS, first=first, after=after)
     return to_connection(page, Order.from_row)
 
 

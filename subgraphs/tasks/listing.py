@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from subgraphs.common.auth import Caller
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.keyset import after_conditions, make_page
 from subgraphs.common.pagination import Page, check_first
 from subgraphs.tasks.domain import ProjectFilter, ProjectOrder, TaskFilter, TaskOrder
-from subgraphs.tasks.keyset import CursorError, Ordering, make_page
 from subgraphs.tasks.models import Project, ProjectMember, Task
 from subgraphs.tasks.queries import (
     project_conditions,
@@ -32,15 +31,6 @@ from subgraphs.tasks.queries import (
 )
 
 Partition = Literal["project", "assignee"]
-
-
-def _after(ordering: Ordering[Any], after: str | None) -> list[ColumnElement[bool]]:
-    if after is None:
-        return []
-    try:
-        return [ordering.after(after)]
-    except CursorError as error:
-        raise BadUserInput(f"Invalid cursor: {error}", argument="after") from error
 
 
 async def task_page(
@@ -57,7 +47,9 @@ async def task_page(
     statement = (
         select(Task)
         .where(
-            visible_tasks(caller), *task_conditions(task_filter, today), *_after(ordering, after)
+            visible_tasks(caller),
+            *task_conditions(task_filter, today),
+            *after_conditions(ordering, after),
         )
         .order_by(*ordering.order_by())
         .limit(size + 1)
@@ -80,7 +72,7 @@ async def task_pages(
     """One page per key (a project id or an assignee id), all in one statement."""
     size = check_first(first)
     ordering = task_ordering(order)
-    conditions = [*task_conditions(task_filter, today), *_after(ordering, after)]
+    conditions = [*task_conditions(task_filter, today), *after_conditions(ordering, after)]
     column = Task.project_id if partition == "project" else Task.assignee_id
     rows_by_key: dict[str, list[Task]] = defaultdict(list)
     if size and keys:
@@ -122,7 +114,7 @@ async def project_page(
         .where(
             visible_projects(caller),
             *project_conditions(project_filter),
-            *_after(ordering, after),
+            *after_conditions(ordering, after),
         )
         .order_by(*ordering.order_by())
         .limit(size + 1)

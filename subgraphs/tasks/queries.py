@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select, true
 
 from subgraphs.common.auth import Caller
+from subgraphs.common.keyset import Ordering, SortKey
 from subgraphs.tasks.domain import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -24,7 +25,6 @@ from subgraphs.tasks.domain import (
     TaskOrder,
     TaskOrderField,
 )
-from subgraphs.tasks.keyset import Ordering, SortKey
 from subgraphs.tasks.models import Project, ProjectMember, Task
 
 NO_DUE_DATE = date.min

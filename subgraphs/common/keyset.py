@@ -1,10 +1,15 @@
 """Keyset (seek) pagination: stable cursors over any ordering that ends with a unique id.
 
-Common's `paginate` pages by one unique column; task lists also sort by due date, priority,
-title..., so a cursor here holds the ordering's name and the sort-key values of its row.
+`pagination.paginate` pages by one unique column; lists that sort by due date, priority,
+price, title... use an `Ordering`, whose cursor holds the ordering's name and the sort-key
+values of its row, so a cursor from another ordering is refused instead of skipping rows.
 Inserting or deleting rows never shifts a page the way an offset would. The "after" condition
 is written as an OR-chain (a > x) OR (a = x AND b > y) ..., which allows mixed directions and
 works the same on SQLite and PostgreSQL.
+
+Datetimes travel as aware UTC: a naive value (SQLite gives back `DateTime(timezone=True)`
+columns without their zone) is taken as UTC, and a cursor's value is bound as UTC, which both
+an aware column type and SQLite's naive UTC text compare correctly.
 """
 
 from __future__ import annotations
@@ -13,15 +18,17 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, and_, false, or_
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy import ColumnElement, Select, and_, false, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute
 from sqlalchemy.sql.elements import UnaryExpression
 
-from subgraphs.common.pagination import Page
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.pagination import MAX_PAGE_SIZE, Page, check_first
 
 T = TypeVar("T")
 
@@ -88,6 +95,57 @@ class Ordering(Generic[T]):
         return or_(false(), *clauses)
 
 
+def after_conditions(ordering: Ordering[Any], after: str | None) -> list[ColumnElement[bool]]:
+    """WHERE conditions for the rows after `after` (none without); a bad cursor: BAD_USER_INPUT."""
+    if after is None:
+        return []
+    try:
+        return [ordering.after(after)]
+    except CursorError as error:
+        raise BadUserInput(f"Invalid cursor: {error}", argument="after") from error
+
+
+def column_ordering(
+    name: str,
+    column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[Any],
+    *,
+    descending: bool = False,
+) -> Ordering[Any]:
+    """The ordering by one mapped column, ties broken by the (unique, string) id column."""
+
+    def attribute(key: str) -> Callable[[Any], Any]:
+        return lambda row: getattr(row, key)
+
+    kind = column.type.python_type
+    if kind not in (str, int, date, datetime):
+        raise TypeError(f"cannot keyset-paginate on {column.key} ({kind.__name__})")
+    return Ordering(
+        name=name,
+        keys=(
+            SortKey(column, attribute(column.key), descending, kind),
+            SortKey(id_column, attribute(id_column.key), descending, str),
+        ),
+    )
+
+
+async def paginate_ordered(
+    session: AsyncSession,
+    statement: Select[Any],
+    ordering: Ordering[Any],
+    *,
+    first: int | None,
+    after: str | None,
+    maximum: int = MAX_PAGE_SIZE,
+) -> Page[Any]:
+    """One query: rows of `statement` in `ordering` after the cursor, plus one to see more."""
+    size = check_first(first, maximum)
+    statement = statement.where(*after_conditions(ordering, after))
+    statement = statement.order_by(*ordering.order_by()).limit(size + 1)
+    rows = (await session.scalars(statement)).all()
+    return make_page(rows, size, ordering, after)
+
+
 def make_page(rows: Sequence[T], size: int, ordering: Ordering[T], after: str | None) -> Page[T]:
     """Build a page from up to size + 1 fetched rows (the extra row only says "there is more")."""
     items = list(rows[:size])
@@ -101,7 +159,8 @@ def make_page(rows: Sequence[T], size: int, ordering: Ordering[T], after: str | 
 
 def _encode_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return ["dt", value.isoformat()]
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return ["dt", aware.isoformat()]
     if isinstance(value, date):
         return ["d", value.isoformat()]
     return value
@@ -114,7 +173,7 @@ def _decode_value(kind: type, value: Any) -> Any:
         parsed = datetime.fromisoformat(value[1])
         if parsed.tzinfo is None:
             raise ValueError("expected an aware datetime")
-        return parsed
+        return parsed.astimezone(UTC)
     if kind is date:
         if not (isinstance(value, list) and value[0] == "d"):
             raise ValueError("expected a date")
