@@ -177,7 +177,7 @@ async def test_identical_subgraph_requests_are_shared(
     make_router: Any, canned: CannedServer
 ) -> None:
     accounts = sub(canned, "shop/accounts")
-    accounts.data["__delay"] = 0.3
+    accounts.data["__delay"] = 1.0
     try:
         for dedup, expected in ((True, 1), (False, 3)):
             router = make_router(dedup_subgraph_requests=dedup)
@@ -196,7 +196,7 @@ async def test_identical_client_queries_coalesced_per_caller(
     make_router: Any, canned: CannedServer
 ) -> None:
     accounts = sub(canned, "shop/accounts")
-    accounts.data["__delay"] = 0.3
+    accounts.data["__delay"] = 1.0
     try:
         router = make_router(coalesce_queries=True, dedup_subgraph_requests=False)
         before = len(accounts.requests)
@@ -225,8 +225,11 @@ async def test_hot_reload_keeps_in_flight_requests(canned: CannedServer, tmp_pat
         slow = asyncio.create_task(
             router.client.post("/graphql", json={"query": "{ me { name } }"})
         )
-        await asyncio.sleep(0.1)
         old = holder.current
+        for _ in range(200):  # wait until the slow request is executing on the old supergraph
+            if old.inflight == 1:
+                break
+            await asyncio.sleep(0.01)
         assert old.inflight == 1
         new_sdl = supergraph_file("mutation-serial", "mut", canned.port, tmp_path).read_text()
         path.write_text(new_sdl)

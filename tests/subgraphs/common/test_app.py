@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import strawberry
 import websockets
 from starlette.applications import Starlette
@@ -128,9 +129,16 @@ async def test_caller_over_http_and_subscriptions_over_graphql_transport_ws(tmp_
                     {"id": "1", "type": "subscribe", "payload": {"query": "subscription { said }"}}
                 )
             )
-            await asyncio.sleep(0.2)  # let the subscription register before publishing
-            assert (await client.execute('mutation { say(text: "hi") }')).data == {"say": True}
-            message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            # The subscription registers asynchronously: publish until the first event arrives.
+            for _ in range(50):
+                assert (await client.execute('mutation { say(text: "hi") }')).data == {"say": True}
+                try:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 0.2))
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                pytest.fail("no subscription event within 50 publishes")
             assert message == {
                 "id": "1",
                 "type": "next",
