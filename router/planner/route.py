@@ -10,6 +10,8 @@ Search effort is capped (jump depth, subtree checks).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from graphql import GraphQLList, GraphQLNonNull, SelectionSetNode
 
 from router.planner.groups import Group
@@ -32,6 +34,21 @@ Provided = dict[str, "Provided"]
 
 class PlanningError(ValueError):
     """The operation cannot be planned against this supergraph."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where the walk plans selections: the current group and its cursor, the parent type, the
+    merge path, what a @provides covers here, the conditions so far, and whether the group's
+    own conditions still follow this field's (`top`)."""
+
+    group: Group
+    cursor: SelectionSet
+    type_name: str
+    path: tuple[str, ...]
+    provided: Provided | None
+    conds: tuple[Condition, ...]
+    top: bool
 
 
 def _provided_of(selections: tuple[Selection, ...]) -> Provided:
@@ -222,53 +239,29 @@ class Router:
         return self.new_group(subgraph, path, True, deps)
 
     # -- the walk ---------------------------------------------------------------------------
-    def plan_selections(
-        self,
-        group: Group,
-        cursor: SelectionSet,
-        type_name: str,
-        selections: tuple[Selection, ...],
-        path: tuple[str, ...],
-        provided: Provided | None,
-        conds: tuple[Condition, ...],
-        top: bool,
-    ) -> set[int]:
+    def plan_selections(self, at: Site, selections: tuple[Selection, ...]) -> set[int]:
         touched: set[int] = set()
         for sel in selections:
             if isinstance(sel, Fragment):
-                touched |= self.plan_fragment(
-                    group, cursor, type_name, sel, path, provided, conds, top
-                )
+                touched |= self.plan_fragment(at, sel)
             else:
-                touched |= self.plan_field(
-                    group, cursor, type_name, sel, path, provided, conds, top
-                )
+                touched |= self.plan_field(at, sel)
         return touched
 
-    def plan_fragment(
-        self,
-        group: Group,
-        cursor: SelectionSet,
-        type_name: str,
-        frag: Fragment,
-        path: tuple[str, ...],
-        provided: Provided | None,
-        conds: tuple[Condition, ...],
-        top: bool,
-    ) -> set[int]:
-        graph = group.subgraph
+    def plan_fragment(self, at: Site, frag: Fragment) -> set[int]:
+        graph, type_name, cursor, provided = at.group.subgraph, at.type_name, at.cursor, at.provided
         target = frag.type_condition or type_name
-        inner_conds = conds + frag.conditions
+        inner_conds = at.conds + frag.conditions
         if target == type_name or (
             not self.sg.is_abstract(type_name) and type_name in self.sg.possible.get(target, ())
         ):
             inner = cursor.fragment(None, frag.conditions) if frag.conditions else cursor
             return self.plan_selections(
-                group, inner, type_name, frag.selections, path, provided, inner_conds, top
+                replace(at, cursor=inner, conds=inner_conds), frag.selections
             )
         if self.is_interface_object(type_name, graph):
             # Only a subgraph with the real interface knows the concrete type.
-            return self.downcast(group, cursor, type_name, (frag,), path, conds, top)
+            return self.downcast(at, (frag,))
         if not self.sg.is_abstract(type_name):
             return set()  # an object of another type never matches
         here = self.sg.possible_in(type_name, graph)
@@ -286,13 +279,14 @@ class Router:
             if ok:
                 inner = cursor.fragment(target, frag.conditions)
                 return self.plan_selections(
-                    group, inner, target, frag.selections, path, provided, inner_conds, top
+                    replace(at, cursor=inner, type_name=target, conds=inner_conds),
+                    frag.selections,
                 )
         touched: set[int] = set()
         for obj in matching:
             inner = cursor.fragment(obj, frag.conditions)
             touched |= self.plan_selections(
-                group, inner, obj, frag.selections, path, provided, inner_conds, top
+                replace(at, cursor=inner, type_name=obj, conds=inner_conds), frag.selections
             )
         return touched
 
@@ -315,41 +309,27 @@ class Router:
                 return False
         return True
 
-    def plan_field(
-        self,
-        group: Group,
-        cursor: SelectionSet,
-        type_name: str,
-        field: Field,
-        path: tuple[str, ...],
-        provided: Provided | None,
-        conds: tuple[Condition, ...],
-        top: bool,
-        requires_ok: bool = False,
-    ) -> set[int]:
+    def plan_field(self, at: Site, field: Field, requires_ok: bool = False) -> set[int]:
         """Plan one field; `requires_ok` when its @requires inputs are in the representation."""
+        group, type_name, provided = at.group, at.type_name, at.provided
         graph = group.subgraph
         if field.name == "__typename":
             if self.is_interface_object(type_name, graph):
-                return self.downcast(group, cursor, type_name, (field,), path, conds, top)
-            if top:
-                group.note_conditions(conds + field.conditions)
-            cursor.field("__typename", "__typename", (), field.conditions)
+                return self.downcast(at, (field,))
+            if at.top:
+                group.note_conditions(at.conds + field.conditions)
+            at.cursor.field("__typename", "__typename", (), field.conditions)
             return {group.id}
         if self.abstract_in(type_name, graph):
-            return self.plan_abstract_field(
-                group, cursor, type_name, field, path, provided, conds, top
-            )
+            return self.plan_abstract_field(at, field)
         if self.resolvable(type_name, field.name, graph, provided) and (
             requires_ok or not self.has_requires(type_name, field.name, graph)
         ):
             child_provided = self._child_provided(type_name, field, graph, provided)
             ok, _ = self.local_ok(graph, field.type_name, field.selections, child_provided)
             if ok or not self._better_elsewhere(type_name, field, graph):
-                return self.add_local(
-                    group, cursor, type_name, field, path, child_provided, conds, top
-                )
-        return self.jump(group, cursor, type_name, field, path, provided, conds, top)
+                return self.add_local(at, field, child_provided)
+        return self.jump(at, field)
 
     def _better_elsewhere(self, type_name: str, field: Field, graph: str) -> bool:
         model = self.sg.types[type_name].fields.get(field.name)
@@ -362,20 +342,12 @@ class Router:
                     return bool(self.resolving_keys(type_name, other))
         return False
 
-    def add_local(
-        self,
-        group: Group,
-        cursor: SelectionSet,
-        type_name: str,
-        field: Field,
-        path: tuple[str, ...],
-        child_provided: Provided | None,
-        conds: tuple[Condition, ...],
-        top: bool,
-    ) -> set[int]:
-        if top:
-            group.note_conditions(conds + field.conditions)
-        item = cursor.field(
+    def add_local(self, at: Site, field: Field, child_provided: Provided | None) -> set[int]:
+        """Add the field to the current group; `child_provided` is what @provides covers below."""
+        group, type_name, path = at.group, at.type_name, at.path
+        if at.top:
+            group.note_conditions(at.conds + field.conditions)
+        item = at.cursor.field(
             field.response_key,
             field.name,
             field.arguments,
@@ -389,30 +361,20 @@ class Router:
             child_path = (*path, field.response_key, *("@",) * depth)
             if self.abstract_in(field.type_name, group.subgraph):
                 item.children.typename()
-            touched |= self.plan_selections(
+            inner = Site(
                 group,
                 item.children,
                 field.type_name,
-                field.selections,
                 child_path,
                 child_provided,
-                conds + field.conditions,
+                at.conds + field.conditions,
                 False,
             )
+            touched |= self.plan_selections(inner, field.selections)
         return touched
 
-    def plan_abstract_field(
-        self,
-        group: Group,
-        cursor: SelectionSet,
-        type_name: str,
-        field: Field,
-        path: tuple[str, ...],
-        provided: Provided | None,
-        conds: tuple[Condition, ...],
-        top: bool,
-    ) -> set[int]:
-        graph = group.subgraph
+    def plan_abstract_field(self, at: Site, field: Field) -> set[int]:
+        graph, type_name, provided = at.group.subgraph, at.type_name, at.provided
         objects = sorted(self.sg.possible_in(type_name, graph))
         if self.resolvable(type_name, field.name, graph, provided) and all(
             self.resolvable(obj, field.name, graph, provided)
@@ -422,17 +384,16 @@ class Router:
             child_provided = self._child_provided(type_name, field, graph, provided)
             ok, _ = self.local_ok(graph, field.type_name, field.selections, child_provided)
             if ok:
-                return self.add_local(
-                    group, cursor, type_name, field, path, child_provided, conds, top
-                )
+                return self.add_local(at, field, child_provided)
         if self._interface_object_graph(type_name, field.name) is not None and self.resolving_keys(
             type_name, graph
         ):
-            return self.jump(group, cursor, type_name, field, path, provided, conds, top)
+            return self.jump(at, field)
         touched: set[int] = set()
         for obj in objects:
-            inner = cursor.fragment(obj)
-            touched |= self.plan_field(group, inner, obj, field, path, provided, conds, top)
+            touched |= self.plan_field(
+                replace(at, cursor=at.cursor.fragment(obj), type_name=obj), field
+            )
         return touched
 
     def _interface_object_graph(self, type_name: str, field_name: str) -> str | None:
@@ -469,17 +430,10 @@ class Router:
         t = self.sg.schema.get_type(type_name)
         return {i.name for i in getattr(t, "interfaces", ())}
 
-    def jump(
-        self,
-        group: Group,
-        cursor: SelectionSet,
-        type_name: str,
-        field: Field,
-        path: tuple[str, ...],
-        provided: Provided | None,
-        conds: tuple[Condition, ...],
-        top: bool,
-    ) -> set[int]:
+    def jump(self, at: Site, field: Field) -> set[int]:
+        """Resolve the field in another subgraph: plan the key (and @requires) fields here, then
+        the field in a dependent entity group."""
+        group, cursor, type_name, path = at.group, at.cursor, at.type_name, at.path
         graph = group.subgraph
         options: list[tuple[tuple[int, int, int, int], str, str, Key]] = []
         for target, as_type in self._candidates(type_name, field, graph):
@@ -509,43 +463,31 @@ class Router:
         self._jumps.append(marker)
         try:
             key_fields = self.condition(as_type, key.selection, key.fields)
-            deps = self.plan_selections(
-                group, cursor, type_name, key_fields, path, provided, conds, top
-            )
-            if top:
-                group.note_conditions(conds)
+            deps = self.plan_selections(at, key_fields)
+            if at.top:
+                group.note_conditions(at.conds)
             cursor.typename()
             src = self.source(as_type, field.name, target)
             required: tuple[Selection, ...] = ()
             if src is not None and src.requires is not None:
                 required = self.condition(as_type, src.requires, src.requires_text or "")
-                deps |= self.plan_selections(
-                    group, cursor, type_name, required, path, provided, conds, top
-                )
+                deps |= self.plan_selections(at, required)
             child = self.entity_group(target, path, frozenset(deps))
             rename = as_type != type_name or self.is_interface_object(as_type, target)
             inputs = child.inputs_for(type_name, as_type if rename else None)
             inputs.add(key_fields, key=True, renamed=cursor.renamed)
             inputs.add(required, key=False, renamed=cursor.renamed)
-            child_cursor = child.selection.fragment(as_type)
-            self.plan_field(
-                child, child_cursor, as_type, field, path, None, conds, True, requires_ok=True
+            child_at = Site(
+                child, child.selection.fragment(as_type), as_type, path, None, at.conds, True
             )
+            self.plan_field(child_at, field, requires_ok=True)
             return {child.id}
         finally:
             self._jumps.pop()
 
-    def downcast(
-        self,
-        group: Group,
-        cursor: SelectionSet,
-        type_name: str,
-        selections: tuple[Selection, ...],
-        path: tuple[str, ...],
-        conds: tuple[Condition, ...],
-        top: bool,
-    ) -> set[int]:
+    def downcast(self, at: Site, selections: tuple[Selection, ...]) -> set[int]:
         """From an @interfaceObject, ask a subgraph with the real interface for the type."""
+        group, type_name, path = at.group, at.type_name, at.path
         model = self.sg.types[type_name]
         targets = [
             k
@@ -557,14 +499,16 @@ class Router:
             raise PlanningError(f'Cannot find the concrete type of "{type_name}" at this path.')
         key = targets[0]
         key_fields = self.condition(type_name, key.selection, key.fields)
-        deps = self.plan_selections(group, cursor, type_name, key_fields, path, None, conds, top)
-        cursor.typename()
+        deps = self.plan_selections(replace(at, provided=None), key_fields)
+        at.cursor.typename()
         child = self.entity_group(key.graph, path, frozenset(deps))
         child.inputs_for(type_name, None).add(key_fields, key=True)
         child_cursor = child.selection.fragment(type_name)
         child_cursor.typename()
-        child.note_conditions(conds)
-        self.plan_selections(child, child_cursor, type_name, selections, path, None, conds, True)
+        child.note_conditions(at.conds)
+        self.plan_selections(
+            Site(child, child_cursor, type_name, path, None, at.conds, True), selections
+        )
         return {child.id}
 
     # -- roots ------------------------------------------------------------------------------
@@ -587,7 +531,7 @@ class Router:
                 group = next(
                     (g for g in self.groups if not g.entity and g.subgraph == graph), None
                 ) or self.new_group(graph, (), False, frozenset())
-            self.plan_field(group, group.selection, root, field, (), None, (), True)
+            self.plan_field(Site(group, group.selection, root, (), None, (), True), field)
 
     def _root_graph(self, root: str, field: Field, previous: Group | None) -> str:
         model = self.sg.types[root].fields.get(field.name)
