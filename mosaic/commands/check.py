@@ -1,7 +1,9 @@
 """`mosaic check`: compose, then compare the API with a baseline supergraph.
 
 Exit codes: 0 no breaking change (or --allow-breaking), 1 breaking changes, 2 composition or
-configuration error.
+configuration error, including a baseline that is neither a file nor a commit (a typo must not
+pass CI). A commit without the supergraph file (from before composition existed) is no baseline:
+nothing to compare, exit 0.
 """
 
 from __future__ import annotations
@@ -38,10 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class BaselineError(ValueError):
+    """--against names neither a file nor a commit."""
+
+
 def load_baseline(
     against: str, supergraph_path: str, cwd: Path | None = None
 ) -> tuple[str | None, str]:
-    """(old supergraph SDL or None, a description of where it came from or why it's missing)."""
+    """(old supergraph SDL or None, a description of where it came from or why it's missing).
+
+    Raises BaselineError when `against` is neither a file nor a commit."""
     candidate = (cwd or Path()) / against
     if candidate.is_file():
         return candidate.read_text(), against
@@ -52,7 +60,10 @@ def load_baseline(
         cwd=cwd,
     )
     if verify.returncode != 0:
-        return None, f"{against} is not a file or a commit (first commit or shallow clone?)"
+        raise BaselineError(
+            f"--against {against}: neither a file nor a commit in this repository"
+            " (a typo, a shallow clone, or the first commit?)"
+        )
     commit = verify.stdout.strip()
     shown = subprocess.run(
         ["git", "show", f"{commit}:./{supergraph_path}"], capture_output=True, text=True, cwd=cwd
@@ -80,7 +91,7 @@ def run_check(
 def run(args: argparse.Namespace) -> int:
     try:
         report, errors = run_check(args.config, args.against, args.supergraph_path)
-    except ConfigError as exc:
+    except (ConfigError, BaselineError) as exc:
         errors, report = [f"error: {exc}"], CheckReport()
     if args.format == "json":
         payload = {"ok": not errors and not report.breaking, "errors": errors, **report.to_json()}
@@ -96,7 +107,7 @@ def _print_text(report: CheckReport, errors: list[str]) -> None:
     for line in errors:
         print(line, file=sys.stderr)
     if errors:
-        print("composition failed", file=sys.stderr)
+        print("check failed", file=sys.stderr)
         return
     for note in report.notes:
         print(note)

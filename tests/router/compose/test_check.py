@@ -129,6 +129,18 @@ def test_check_without_baseline_passes(repo: Path) -> None:
     assert "no baseline" in done.stdout
 
 
+def test_check_against_an_unknown_ref_or_file_fails(repo: Path) -> None:
+    for against in ("no-such-ref", "missing/supergraph.graphql", "HEAD~5"):
+        done = mosaic(repo, "check", "--against", against)
+        assert done.returncode == 2, (against, done.stdout, done.stderr)
+        assert f"error: --against {against}: neither a file nor a commit" in done.stderr
+        assert "no baseline" not in done.stdout
+        done = mosaic(repo, "check", "--against", against, "--format", "json")
+        payload = json.loads(done.stdout)
+        assert done.returncode == 2 and payload["ok"] is False
+        assert "neither a file nor a commit" in payload["errors"][0]
+
+
 def test_check_exit_codes_and_json(repo: Path) -> None:
     assert mosaic(repo, "compose").returncode == 0
     git(repo, "add", "-A")
