@@ -29,7 +29,7 @@ class GraphQLRequest:
     operation_name: str | None
     variables: Mapping[str, Any]
     headers: tuple[tuple[str, str], ...]  # propagated to subgraphs
-    caller: str  # what identifies the caller for coalescing (e.g. its Authorization)
+    caller: str  # its Authorization; with `headers`, what identifies the caller for coalescing
     method: str = "POST"
     want_plan: bool = False
 
@@ -77,7 +77,10 @@ class RouterState:
             if (m := PERCENT_LABEL.match(label)) is not None
         )
         self.inflight = 0
-        self._coalesced: dict[tuple[str, str | None, bytes, str], asyncio.Future[Response]] = {}
+        self._coalesced: dict[
+            tuple[str, str | None, bytes, str, tuple[tuple[str, str], ...]],
+            asyncio.Future[Response],
+        ] = {}
 
     def enabled_labels(self) -> frozenset[str]:
         if not self.percent_labels:
@@ -99,13 +102,23 @@ class RouterState:
     async def _coalesce(self, request: GraphQLRequest) -> Response:
         self.inflight += 1
         try:
-            if not self.settings.coalesce_queries or request.want_plan:
-                return await self._handle(request)
+            try:
+                prepared = self.preparer.prepare(request.query, request.operation_name)
+                if request.method == "GET" and prepared.kind != "query":
+                    raise RequestError(
+                        "Mutations cannot be sent with GET; use POST.", "METHOD_NOT_ALLOWED", 405
+                    )
+            except RequestError as error:
+                return Response(error.status, {"errors": [_request_error(error)]})
+            # Only queries are shared: two identical mutations are two writes.
+            if not self.settings.coalesce_queries or request.want_plan or prepared.kind != "query":
+                return await self._handle(request, prepared)
             key = (
                 request.query,
                 request.operation_name,
                 orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS),
                 request.caller,
+                request.headers,
             )
             future = self._coalesced.get(key)
             if future is not None:
@@ -113,7 +126,7 @@ class RouterState:
             future = asyncio.get_running_loop().create_future()
             self._coalesced[key] = future
             try:
-                response = await self._handle(request)
+                response = await self._handle(request, prepared)
                 future.set_result(response)
                 return response
             except BaseException as error:
@@ -125,13 +138,8 @@ class RouterState:
         finally:
             self.inflight -= 1
 
-    async def _handle(self, request: GraphQLRequest) -> Response:
+    async def _handle(self, request: GraphQLRequest, prepared: Prepared) -> Response:
         try:
-            prepared = self.preparer.prepare(request.query, request.operation_name)
-            if request.method == "GET" and prepared.kind != "query":
-                raise RequestError(
-                    "Mutations cannot be sent with GET; use POST.", "METHOD_NOT_ALLOWED", 405
-                )
             variables = self._variables(prepared, request.variables)
         except RequestError as error:
             return Response(error.status, {"errors": [_request_error(error)]})

@@ -192,6 +192,55 @@ async def test_identical_subgraph_requests_are_shared(
         del accounts.data["__delay"]
 
 
+async def test_identical_mutations_are_never_coalesced(
+    make_router: Any, canned: CannedServer
+) -> None:
+    cart = sub(canned, "mut/cart")
+    cart.data["__delay"] = 1.0
+    mutation = {"query": 'mutation { addItem(sku: "A", qty: 2) { id } }'}
+    try:
+        router = make_router(
+            "mutation-serial", "mut", coalesce_queries=True, dedup_subgraph_requests=False
+        )
+        before = len(cart.requests)
+        results = await asyncio.gather(
+            *(router.client.post("/graphql", json=mutation) for _ in range(3))
+        )
+        assert all(r.json() == {"data": {"addItem": {"id": "c1"}}} for r in results)
+        assert len(cart.requests) - before == 3  # three writes, not one shared
+        get = await router.client.get("/graphql", params=mutation)
+        assert get.status_code == 405
+    finally:
+        del cart.data["__delay"]
+
+
+async def test_coalescing_tells_callers_apart_by_every_propagated_header(
+    make_router: Any, canned: CannedServer
+) -> None:
+    accounts = sub(canned, "shop/accounts")
+    accounts.data["__delay"] = 1.0
+    try:
+        router = make_router(
+            coalesce_queries=True,
+            dedup_subgraph_requests=False,
+            propagate_headers=["authorization", "x-tenant"],
+        )
+        before = len(accounts.requests)
+        query = {"query": "{ me { name } }"}
+        results = await asyncio.gather(
+            *(
+                router.client.post("/graphql", json=query, headers={"x-tenant": tenant})
+                for tenant in ("a", "a", "b")
+            )
+        )
+        assert all(r.json()["data"] == {"me": {"name": "Ada Lovelace"}} for r in results)
+        assert len(accounts.requests) - before == 2  # one per tenant
+        tenants = sorted(h.get("x-tenant", "") for h in accounts.headers[-2:])
+        assert tenants == ["a", "b"]
+    finally:
+        del accounts.data["__delay"]
+
+
 async def test_identical_client_queries_coalesced_per_caller(
     make_router: Any, canned: CannedServer
 ) -> None:
