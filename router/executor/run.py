@@ -12,11 +12,11 @@ import orjson
 from router.executor.client import SubgraphClients, SubgraphFailure
 from router.executor.merge import (
     Path,
-    dedup_key,
+    PathCache,
+    Representations,
     deep_merge,
     objects_at,
     paths_of,
-    representation,
 )
 from router.planner.plan import (
     ConditionNode,
@@ -28,6 +28,8 @@ from router.planner.plan import (
     SequenceNode,
 )
 
+MAX_COMPILED_FETCHES = 4096  # compiled requires kept; all dropped when full
+
 
 @dataclass
 class Execution:
@@ -37,6 +39,7 @@ class Execution:
     headers: tuple[tuple[str, str], ...]
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    paths: PathCache = field(default_factory=PathCache)  # cleared whenever `data` changes
 
 
 class Executor:
@@ -53,6 +56,8 @@ class Executor:
         self.possible = possible
         self.abstract = abstract
         self.include_subgraph_errors = include_subgraph_errors
+        # id(fetch) -> (fetch, its compiled requires); holding the fetch keeps its id unique
+        self._representations: dict[int, tuple[FetchNode, Representations]] = {}
 
     async def execute(
         self,
@@ -112,30 +117,25 @@ class Executor:
         for error in response.get("errors") or ():
             self._add_error(state, node, error, ((),), None)
         if isinstance(data, dict):
+            state.paths.clear()
             deep_merge(state.data, data, self.abstract)
 
     def _collect(
         self, node: FetchNode, state: Execution, path: tuple[str, ...]
     ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
         """Deduplicated representations at `path` and, per representation, its objects."""
+        return self._compiled(node).collect(objects_at(state.data, path, state.paths))
+
+    def _compiled(self, node: FetchNode) -> Representations:
+        found = self._representations.get(id(node))
+        if found is not None and found[0] is node:
+            return found[1]
         assert node.requires is not None
-        reps: list[dict[str, Any]] = []
-        targets: list[list[dict[str, Any]]] = []
-        index: dict[bytes, int] = {}
-        requires, possible = node.requires, self.possible
-        for obj in objects_at(state.data, path):
-            rep = representation(obj, requires, possible)
-            if rep is None:
-                continue
-            key = dedup_key(rep)
-            i = index.get(key)
-            if i is None:
-                index[key] = len(reps)
-                reps.append(rep)
-                targets.append([obj])
-            else:
-                targets[i].append(obj)
-        return reps, targets
+        if len(self._representations) >= MAX_COMPILED_FETCHES:
+            self._representations.clear()
+        compiled = Representations(node.requires, self.possible)
+        self._representations[id(node)] = (node, compiled)
+        return compiled
 
     async def entity_fetch(self, node: FetchNode, state: Execution, path: tuple[str, ...]) -> None:
         reps, targets = self._collect(node, state, path)
@@ -174,6 +174,7 @@ class Executor:
                     }
                 )
             return
+        state.paths.clear()
         for i, entity in enumerate(entities[: len(targets)]):
             if not isinstance(entity, dict):
                 continue
