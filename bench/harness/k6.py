@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import resource
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ class LoadResult:
     p99_ms: float
     failed_checks: int
     passed_checks: int
+    loadgen_cpu_seconds: float = 0.0  # k6's own CPU time over the run (with its start-up)
 
     @property
     def all_correct(self) -> bool:
@@ -80,9 +83,16 @@ def run_load(
         "K6_NO_USAGE_REPORT": "true",
     }
     argv = pinned([k6_binary(), "run", "--quiet", "--no-color", str(LOAD_SCRIPT)], cpus)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log_file.open("ab") as log:
         done = subprocess.run(argv, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or not summary_file.exists():
         tail = log_file.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"k6 failed (exit {done.returncode}):\n{tail}")
-    return parse_summary(json.loads(summary_file.read_text()))
+    # Only k6 is reaped during this call (the other children are reaped when stopped), so
+    # the growth of the children's CPU time is k6's.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return dataclasses.replace(
+        parse_summary(json.loads(summary_file.read_text())), loadgen_cpu_seconds=cpu
+    )

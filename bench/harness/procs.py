@@ -210,3 +210,63 @@ class UsageMeter:
         self._stop.set()
         self._thread.join()
         return Usage(cpu_seconds=cpu, wall_seconds=wall, peak_rss_bytes=self._peak)
+
+
+def core_times(cpus: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(busy, total) clock ticks so far per CPU from /proc/stat (busy = all but idle and iowait)."""
+    wanted = {f"cpu{cpu}": cpu for cpu in cpus}
+    times: dict[int, tuple[int, int]] = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, _, rest = line.partition(" ")
+        if name in wanted:
+            values = [int(value) for value in rest.split()]
+            idle = values[3] + (values[4] if len(values) > 4 else 0)
+            # guest times are already counted in user/nice: only the first 8 fields add up.
+            total = sum(values[:8])
+            times[wanted[name]] = (total - idle, total)
+    return times
+
+
+def cpu_list(spec: str) -> list[int]:
+    """`taskset`-style CPU list ("0", "1,3", "0-2") as CPU numbers."""
+    cpus: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, _, high = part.partition("-")
+        cpus.extend(range(int(low), int(high or low) + 1))
+    return cpus
+
+
+class CoreMeter:
+    """How busy some CPUs were (every process on them, ours or not) between start() and stop(),
+    and how much CPU a set of process trees used: to tell whether the load generator's core was
+    saturated while a gateway ran."""
+
+    def __init__(self, cpus: Sequence[int], roots: Sequence[int] = ()) -> None:
+        self.cpus = list(cpus)
+        self.roots = list(roots)
+        self._start: dict[int, tuple[int, int]] = {}
+        self._roots_start = 0.0
+        self._wall_start = 0.0
+
+    def _roots_cpu(self) -> float:
+        return sum(cpu_seconds(process_tree(root)) for root in self.roots)
+
+    def start(self) -> None:
+        self._start = core_times(self.cpus)
+        self._roots_start = self._roots_cpu()
+        self._wall_start = time.monotonic()
+
+    def stop(self) -> tuple[dict[int, float], float]:
+        """Busy percent per CPU, and the roots' CPU as percent of one core."""
+        end = core_times(self.cpus)
+        roots = self._roots_cpu() - self._roots_start
+        wall = time.monotonic() - self._wall_start
+        busy = {}
+        for cpu, (busy_end, total_end) in end.items():
+            busy_start, total_start = self._start.get(cpu, (0, 0))
+            total = total_end - total_start
+            busy[cpu] = 100.0 * (busy_end - busy_start) / total if total else 0.0
+        return busy, 100.0 * roots / wall if wall else 0.0
