@@ -77,8 +77,10 @@ def launch(
     subgraph_urls: Mapping[str, str],
     work_dir: Path,
     mosaic_workers: int = 1,
+    schema_dir: Path = SUBGRAPHS_DIR,
 ) -> Launch:
-    """The Launch for gateway `name` in `mode`; work_dir holds its generated config files."""
+    """The Launch for gateway `name` in `mode`; work_dir holds its generated config files.
+    schema_dir holds each subgraph's SDL as NAME.graphql (Grafbase reads them)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     node_env = {"NODE_ENV": "production"}
     if name == "mosaic":
@@ -112,7 +114,7 @@ def launch(
         for subgraph, url in subgraph_urls.items():
             lines.append(f"[subgraphs.{subgraph}]")
             lines.append(f'url = "{url}"')
-            lines.append(f'schema_path = "{SUBGRAPHS_DIR / (subgraph + ".graphql")}"')
+            lines.append(f'schema_path = "{schema_dir / (subgraph + ".graphql")}"')
         if mode == "plain":
             lines += ["[traffic_shaping]", "inflight_deduplication = false"]
         (work_dir / "grafbase.toml").write_text("\n".join(lines) + "\n")
