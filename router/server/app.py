@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from router.server import gctune
 from router.server.pipeline import GraphQLRequest
 from router.server.reload import StateHolder
 from router.settings import RouterSettings
@@ -198,5 +199,8 @@ def create_app(settings: RouterSettings | None = None) -> RouterApp:
 
 
 def create_app_from_env() -> RouterApp:
-    """uvicorn factory for worker processes (settings come from MOSAIC_ROUTER_*)."""
-    return create_app(RouterSettings())
+    """uvicorn factory for `mosaic router` and its workers (settings from MOSAIC_ROUTER_*):
+    builds the app, then tunes the garbage collector for serving (router/server/gctune.py)."""
+    app = create_app(RouterSettings())
+    gctune.tune()
+    return app

@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from router.server import gctune
 from router.server.pipeline import RouterState
 from router.settings import RouterSettings
 from router.supergraph import SupergraphError, load_supergraph
@@ -80,3 +81,5 @@ class StateHolder:
                 break
             await asyncio.sleep(0.1)
         await old.close()
+        del old
+        gctune.refreeze()
