@@ -13,6 +13,7 @@ plain mode turns that off, coalescing mode keeps its defaults as the public benc
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,18 @@ GATEWAYS_DIR = Path(__file__).resolve().parent / "gateways"
 SUBGRAPHS_DIR = Path(__file__).resolve().parent / "subgraphs"
 SUBGRAPH_NAMES = ("accounts", "products", "inventory", "reviews")
 MODES = ("plain", "coalescing")
-GATEWAY_NAMES = ("mosaic", "hive", "apollo", "grafbase")
+GATEWAY_NAMES = ("mosaic", "mosaic-wN", "hive", "apollo", "grafbase")
+MOSAIC_WORKERS_NAME = re.compile(r"mosaic-w(\d+)")
+
+
+def mosaic_workers_of(name: str, default: int = 1) -> int | None:
+    """Worker processes for a Mosaic entry of BENCH_GATEWAYS: `mosaic` runs `default`
+    (BENCH_MOSAIC_WORKERS), `mosaic-w2` runs 2; None for the other gateways."""
+    if name == "mosaic":
+        return default
+    match = MOSAIC_WORKERS_NAME.fullmatch(name)
+    return int(match.group(1)) if match else None
+
 
 # Mosaic's router settings per mode (MOSAIC_* variables, see README "Router").
 MOSAIC_MODE_ENV: dict[str, dict[str, str]] = {
@@ -83,17 +95,18 @@ def launch(
     schema_dir holds each subgraph's SDL as NAME.graphql (Grafbase reads them)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     node_env = {"NODE_ENV": "production"}
-    if name == "mosaic":
+    workers = mosaic_workers_of(name, mosaic_workers)
+    if workers is not None:
         python = os.environ.get("MOSAIC_PYTHON") or str(REPO_DIR / ".venv" / "bin" / "python")
         if not Path(python).exists():
             python = sys.executable
         argv = [python, "-m", "mosaic", "router", "--supergraph", str(supergraph)]
-        argv += ["--port", str(port), "--workers", str(mosaic_workers)]
+        argv += ["--port", str(port), "--workers", str(workers)]
         env = MOSAIC_MODE_ENV[mode]
         described = ", ".join(f"{key}={value}" for key, value in env.items())
         source = mosaic_source()
         env = {**env, "PYTHONPATH": str(source)}
-        return Launch(name, argv, source, env, f"--workers {mosaic_workers}; {described}")
+        return Launch(name, argv, source, env, f"--workers {workers}; {described}")
     if name == "hive":
         config = work_dir / "gateway.config.mjs"
         config.write_text(HIVE_CONFIG[mode])

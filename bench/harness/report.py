@@ -88,29 +88,39 @@ def _ratio_value(a: float, b: float) -> float:
     return round(a / b, 2) if b else 0.0
 
 
+def is_mosaic(gateway: str) -> bool:
+    """`mosaic` or a `mosaic-wN` configuration (N worker processes)."""
+    return gateway == "mosaic" or gateway.startswith("mosaic-w")
+
+
 def targets_table(mode: str, rows: Sequence[GatewayFigures]) -> str:
-    """Mosaic against the targets of this mode: the same-run ratio and, for throughput, the
-    ratio of RPS per core (what each gateway does with one busy core)."""
+    """Each Mosaic configuration against the targets of this mode: the same-run ratio and, for
+    throughput, the ratio of RPS per core (what each gateway does with one busy core)."""
     by_name = {row.gateway: row for row in rows}
-    mosaic = by_name.get("mosaic")
-    lines = ["| target | ratio (same run) | ratio (RPS per core) | met |", "|---|---|---|---|"]
-    for target_mode, text, attr, peer, factor, higher in TARGETS:
-        other = by_name.get(peer)
-        if target_mode != mode or mosaic is None or other is None:
-            continue
-        # Judged at the precision shown (two decimals).
-        same = _ratio_value(getattr(mosaic, attr), getattr(other, attr))
-        if attr == "rps":
-            per_core = _ratio_value(mosaic.rps_per_core, other.rps_per_core)
-            verdicts = {
-                (True, True): "yes",
-                (False, True): "per core only",
-                (True, False): "same run only",
-                (False, False): "no",
-            }
-            met = verdicts[(same >= factor, per_core >= factor)]
-            lines.append(f"| {text} | {same:.2f}× | {per_core:.2f}× | {met} |")
-        else:
-            met = "yes" if (same >= factor if higher else same <= factor) else "no"
-            lines.append(f"| {text} | {same:.2f}× | – | {met} |")
+    lines = [
+        "| Mosaic | target | ratio (same run) | ratio (RPS per core) | met |",
+        "|---|---|---|---|---|",
+    ]
+    for mosaic in (row for row in rows if is_mosaic(row.gateway)):
+        for target_mode, text, attr, peer, factor, higher in TARGETS:
+            other = by_name.get(peer)
+            if target_mode != mode or other is None:
+                continue
+            # Judged at the precision shown (two decimals).
+            same = _ratio_value(getattr(mosaic, attr), getattr(other, attr))
+            if attr == "rps":
+                per_core = _ratio_value(mosaic.rps_per_core, other.rps_per_core)
+                verdicts = {
+                    (True, True): "yes",
+                    (False, True): "per core only",
+                    (True, False): "same run only",
+                    (False, False): "no",
+                }
+                met = verdicts[(same >= factor, per_core >= factor)]
+                lines.append(
+                    f"| {mosaic.gateway} | {text} | {same:.2f}× | {per_core:.2f}× | {met} |"
+                )
+            else:
+                met = "yes" if (same >= factor if higher else same <= factor) else "no"
+                lines.append(f"| {mosaic.gateway} | {text} | {same:.2f}× | – | {met} |")
     return "\n".join(lines) if len(lines) > 2 else ""

@@ -112,7 +112,8 @@ def measure_pair(
         "direct", direct_url, settings, vus, body_file, expected_file, work, direct_pid
     )
     rows = [OverheadRow("direct", direct, None, direct_cpu)]
-    for name in settings.gateways:
+    # One client at a time: more worker processes change nothing here (mosaic-wN skipped).
+    for name in (gateway for gateway in settings.gateways if not gateway.startswith("mosaic-w")):
         port = free_port()
         spec = launch(
             name,

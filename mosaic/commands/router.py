@@ -37,5 +37,8 @@ def run(args: argparse.Namespace) -> int:
         http="httptools",
         log_level="warning",
         access_log=False,
+        # The router never reads the client's address: no X-Forwarded-* rewriting per request.
+        proxy_headers=False,
+        server_header=False,
     )
     return 0

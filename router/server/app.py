@@ -23,6 +23,8 @@ from router.settings import RouterSettings
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 PLAN_HEADER = "x-mosaic-query-plan"
+PLAN_HEADER_BYTES = PLAN_HEADER.encode()
+MEDIA_BYTES = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE.encode(), JSON: JSON.encode()}
 GRAPHQL_PATHS = ("/graphql", "/")
 
 
@@ -45,11 +47,9 @@ def _error_body(message: str, code: str = "BAD_REQUEST") -> bytes:
 async def _send(
     send: Send, status: int, body: bytes, media: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    headers = [
-        (b"content-type", media.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *(extra or ()),
-    ]
+    headers = [(b"content-type", MEDIA_BYTES[media]), (b"content-length", b"%d" % len(body))]
+    if extra:
+        headers += extra
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -71,16 +71,17 @@ class GraphQLEndpoint:
             return
         accept = content_type = authorization = plan_header = ""
         forwarded: list[tuple[str, str]] = []
+        propagate = self.propagate
         for name, value in scope["headers"]:
             if name == b"accept":
                 accept = value.decode("latin-1")
             elif name == b"content-type":
                 content_type = value.decode("latin-1")
-            elif name == PLAN_HEADER.encode():
+            elif name == PLAN_HEADER_BYTES:
                 plan_header = value.decode("latin-1").lower()
             if name == b"authorization":
                 authorization = value.decode("latin-1")
-            if name in self.propagate:
+            if name in propagate:
                 forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
         media = _media_type(accept)
         if media is None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bench.domain.run import n_plus_one_verdict, point_supergraph
+from bench.federation.gateways import launch, mosaic_workers_of
 from bench.federation.profile import aggregate
 from bench.harness.compare import first_difference, response_problem
 from bench.harness.k6 import parse_summary
@@ -136,13 +137,33 @@ def test_profile_aggregates_self_and_inclusive_samples_per_function() -> None:
 def test_targets_compare_mosaic_with_each_peer_per_mode() -> None:
     rows = [figures("mosaic", 150.0, 100.0), figures("hive", 50.0, 450.0)]
     plain = targets_table("plain", rows)
-    assert "| RPS ≥ 3× Hive Gateway's | 3.00× | 3.00× | yes |" in plain
-    assert "| peak RSS ≤ ¼ of Hive Gateway's | 0.22× | – | yes |" in plain
+    assert "| mosaic | RPS ≥ 3× Hive Gateway's | 3.00× | 3.00× | yes |" in plain
+    assert "| mosaic | peak RSS ≤ ¼ of Hive Gateway's | 0.22× | – | yes |" in plain
     assert "Apollo" not in plain  # no Apollo row measured: no verdict
     coalescing = targets_table("coalescing", [figures("mosaic", 40.0, 200.0), rows[1]])
-    assert "| RPS ≥ Hive Gateway's | 0.80× | 0.80× | no |" in coalescing
-    assert "| peak RSS ≤ ¼ of Hive Gateway's | 0.44× | – | no |" in coalescing
+    assert "| mosaic | RPS ≥ Hive Gateway's | 0.80× | 0.80× | no |" in coalescing
+    assert "| mosaic | peak RSS ≤ ¼ of Hive Gateway's | 0.44× | – | no |" in coalescing
     assert targets_table("plain", [rows[1]]) == ""
+    # Each Mosaic configuration (mosaic-wN: N worker processes) gets its own verdicts.
+    both = targets_table("plain", [*rows, figures("mosaic-w2", 120.0, 180.0)])
+    assert "| mosaic-w2 | RPS ≥ 3× Hive Gateway's | 2.40× | 2.40× | no |" in both
+    assert "| mosaic | RPS ≥ 3× Hive Gateway's | 3.00× | 3.00× | yes |" in both
+
+
+def test_mosaic_entries_name_their_worker_count(tmp_path: Path) -> None:
+    assert mosaic_workers_of("mosaic", 3) == 3
+    assert mosaic_workers_of("mosaic-w2") == 2
+    assert mosaic_workers_of("hive") is None
+    spec = launch(
+        "mosaic-w2",
+        "plain",
+        supergraph=tmp_path / "s.graphql",
+        port=4321,
+        subgraph_urls={},
+        work_dir=tmp_path / "w",
+    )
+    assert spec.argv[spec.argv.index("--workers") + 1] == "2"
+    assert spec.description.startswith("--workers 2;")
 
 
 def test_n_plus_one_verdict_tolerates_batch_jitter_but_not_growth() -> None:
