@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, flag)
         if value is not None:
             os.environ[f"MOSAIC_ROUTER_{name}"] = str(value)
+    from router.server.http import RouterHttpProtocol
     from router.settings import RouterSettings
 
     settings = RouterSettings()
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers if settings.workers > 1 else None,
         loop="uvloop",
-        http="httptools",
+        http=RouterHttpProtocol,  # httptools, one write per response (router/server/http.py)
         log_level="warning",
         access_log=False,
         # The router never reads the client's address: no X-Forwarded-* rewriting per request.
