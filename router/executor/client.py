@@ -1,13 +1,16 @@
-"""Pooled keep-alive HTTP clients, one per subgraph, with shared identical in-flight requests."""
+"""Subgraph clients: one pooled keep-alive HTTP/1.1 origin per subgraph (router/executor/http1.py),
+JSON answers parsed once, identical in-flight requests shared."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
 import orjson
+
+from router.executor.http1 import HttpError, Origin
 
 
 class SubgraphFailure(Exception):
@@ -20,7 +23,7 @@ class SubgraphFailure(Exception):
 
 
 class SubgraphClients:
-    """POSTs GraphQL requests to subgraph URLs over one keep-alive session per subgraph."""
+    """POSTs GraphQL requests to subgraph URLs over a bounded keep-alive pool per subgraph."""
 
     def __init__(
         self,
@@ -28,30 +31,28 @@ class SubgraphClients:
         timeout: float = 30.0,
         dedup: bool = True,
         max_connections: int = 100,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.urls = dict(urls)
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.timeout = timeout
         self.dedup = dedup
         self.max_connections = max_connections
-        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self.ssl_context = ssl_context  # for https subgraphs; default: the system's CAs
+        self._origins: dict[str, Origin] = {}
         self._inflight: dict[
             tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Future[Any]
         ] = {}
 
-    def _session(self, service: str) -> aiohttp.ClientSession:
-        session = self._sessions.get(service)
-        if session is None or session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self.max_connections, keepalive_timeout=60, ttl_dns_cache=300
-            )
-            session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=self.timeout,
-                json_serialize=lambda o: orjson.dumps(o).decode(),
-                skip_auto_headers=("User-Agent",),
-            )
-            self._sessions[service] = session
-        return session
+    def _origin(self, service: str) -> Origin:
+        url = self.urls.get(service)
+        if url is None:
+            raise SubgraphFailure(f"unknown subgraph {service!r}")
+        try:
+            origin = Origin(url, self.timeout, self.max_connections, self.ssl_context)
+        except HttpError as error:
+            raise SubgraphFailure(f"HTTP fetch failed from '{service}': {error}") from None
+        self._origins[service] = origin
+        return origin
 
     async def post(
         self, service: str, body: bytes, headers: tuple[tuple[str, str], ...] = ()
@@ -80,21 +81,15 @@ class SubgraphClients:
     async def _post(
         self, service: str, body: bytes, headers: tuple[tuple[str, str], ...]
     ) -> dict[str, Any]:
-        url = self.urls.get(service)
-        if url is None:
-            raise SubgraphFailure(f"unknown subgraph {service!r}")
-        request_headers = {"content-type": "application/json", "accept": "application/json"}
-        request_headers.update(headers)
+        origin = self._origins.get(service) or self._origin(service)
         try:
-            async with self._session(service).post(url, data=body, headers=request_headers) as r:
-                raw = await r.read()
-                status = r.status
-        except TimeoutError as error:
+            status, raw = await origin.post(origin.encode(body, headers))
+        except TimeoutError:
             raise SubgraphFailure(
                 f"HTTP fetch failed from '{service}': request timed out"
-            ) from error
-        except aiohttp.ClientError as error:
-            raise SubgraphFailure(f"HTTP fetch failed from '{service}': {error}") from error
+            ) from None
+        except HttpError as error:
+            raise SubgraphFailure(f"HTTP fetch failed from '{service}': {error}") from None
         try:
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -108,6 +103,6 @@ class SubgraphClients:
         return payload
 
     async def close(self) -> None:
-        sessions, self._sessions = self._sessions, {}
-        for session in sessions.values():
-            await session.close()
+        origins, self._origins = self._origins, {}
+        for origin in origins.values():
+            origin.close()
