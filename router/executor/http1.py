@@ -123,10 +123,14 @@ class Connection(asyncio.Protocol):
                 waiter.set_exception(HttpError("server closed the connection mid-response"))
             else:
                 waiter.set_exception(_Stale("server closed the connection before answering"))
-        elif waiter is None or waiter.done():
+        else:
             self.origin.lost(self)
 
     # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        if self.waiter is not None and self.waiter.done():
+            self.close()  # more than one answer to one request: never reuse this connection
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()

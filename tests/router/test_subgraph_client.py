@@ -358,6 +358,30 @@ async def test_bad_answers(clients: Any, answer: bytes, message: str) -> None:
         assert error.message.startswith(f"HTTP fetch failed from 'sub': {message}")
 
 
+async def test_bytes_beyond_the_answer_retire_the_connection(clients: Any) -> None:
+    async def overlong(conn: Conn) -> None:
+        while await conn.read_request() is not None:
+            await conn.send(response() + response(b'{"data": {"ok": false}}'))
+
+    async with RawServer(overlong) as server:
+        client = clients(server.url)
+        assert await client.post("sub", QUERY) == {"data": {"ok": True}}
+        assert await client.post("sub", QUERY + b" ") == {"data": {"ok": True}}
+        assert server.accepted == 2
+
+
+async def test_interim_100_continue_is_skipped(clients: Any) -> None:
+    async def interim(conn: Conn) -> None:
+        while await conn.read_request() is not None:
+            await conn.send(b"HTTP/1.1 100 Continue\r\n\r\n", response())
+
+    async with RawServer(interim) as server:
+        client = clients(server.url)
+        for i in range(2):
+            assert await client.post("sub", QUERY + b" " * i) == {"data": {"ok": True}}
+        assert server.accepted == 1
+
+
 async def test_graphql_error_answer_with_500_status_is_passed_on(clients: Any) -> None:
     body = orjson.dumps({"errors": [{"message": "boom"}]})
 
