@@ -223,6 +223,7 @@ class Origin:
         self.idle: list[Connection] = []  # most recently used last
         self.size = 0  # open or opening connections, idle or busy
         self.waiters: deque[asyncio.Future[Connection | None]] = deque()
+        self.closing = False  # closed: busy connections close when their request ends
         self.loop = asyncio.get_running_loop()
 
     def encode(self, body: bytes, headers: tuple[tuple[str, str], ...]) -> bytes:
@@ -324,7 +325,7 @@ class Origin:
 
     def _release(self, conn: Connection, keep_alive: bool) -> None:
         conn.waiter = None
-        if not keep_alive or conn.closed:
+        if not keep_alive or conn.closed or self.closing:
             self._drop(conn)
             return
         while self.waiters:
@@ -360,6 +361,7 @@ class Origin:
         self._drop(conn)
 
     def close(self) -> None:
+        self.closing = True
         idle, self.idle = self.idle, []
         for conn in idle:
             self._drop(conn)

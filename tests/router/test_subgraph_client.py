@@ -90,8 +90,8 @@ class RawServer:
         self._handlers.add(task)
         try:
             await self.handler(Conn(reader, writer, self, index))
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the client went away, or the test is over
         finally:
             self._handlers.discard(task)
             writer.close()
@@ -314,11 +314,11 @@ async def test_timeout_then_a_fresh_connection(clients: Any) -> None:
     async def slow_first(conn: Conn) -> None:
         while await conn.read_request() is not None:
             if conn.index == 0:
-                await asyncio.sleep(5)
+                await asyncio.sleep(30)
             await conn.send(response())
 
     async with RawServer(slow_first) as server:
-        client = clients(server.url, timeout=0.2)
+        client = clients(server.url, timeout=1.0)
         error = await failure(client)
         assert error.message == "HTTP fetch failed from 'sub': request timed out"
         assert await client.post("sub", QUERY) == {"data": {"ok": True}}
@@ -437,20 +437,28 @@ async def test_concurrent_requests_beyond_the_pool_bound(clients: Any) -> None:
         assert len(server.requests) == 12
 
 
-async def test_waiting_for_a_pool_slot_counts_toward_the_timeout(clients: Any) -> None:
+async def test_waiting_for_a_pool_slot_counts_toward_the_timeout() -> None:
+    taken = asyncio.Event()
+
     async def hang(conn: Conn) -> None:
         await conn.read_request()
-        await asyncio.sleep(5)
+        taken.set()
+        await asyncio.sleep(30)
 
     async with RawServer(hang) as server:
-        client = clients(server.url, max_connections=1, timeout=0.2)
-        errors = await asyncio.gather(
-            failure(client, QUERY), failure(client, QUERY + b" "), return_exceptions=True
-        )
-        assert [e.message for e in errors if isinstance(e, SubgraphFailure)] == [
-            "HTTP fetch failed from 'sub': request timed out"
-        ] * 2
-        assert server.accepted == 1
+        origin = Origin(server.url, timeout=30, max_connections=1)
+        holder = asyncio.create_task(origin.post(origin.encode(QUERY, ())))
+        await taken.wait()  # the one connection is busy
+        origin.timeout = 0.2  # the next request waits for the slot longer than this
+        with pytest.raises(TimeoutError):
+            await origin.post(origin.encode(QUERY + b" ", ()))
+        assert server.accepted == 1 and len(server.requests) == 1
+        assert not holder.done()
+        holder.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await holder
+        assert origin.size == 0  # the cancelled request gave its slot back
+        origin.close()
 
 
 async def test_cancelled_request_frees_its_connection(clients: Any) -> None:
@@ -469,6 +477,29 @@ async def test_cancelled_request_frees_its_connection(clients: Any) -> None:
             await task
         assert await client.post("sub", QUERY + b" ") == {"data": {"ok": True}}
         assert server.accepted == 2
+
+
+async def test_close_ends_idle_connections_and_busy_ones_when_done() -> None:
+    third, release = asyncio.Event(), asyncio.Event()
+
+    async def third_waits(conn: Conn) -> None:
+        while await conn.read_request() is not None:
+            if len(conn.server.requests) == 3:
+                third.set()
+                await release.wait()
+            await conn.send(response())
+
+    async with RawServer(third_waits) as server:
+        origin = Origin(server.url)
+        await asyncio.gather(*(origin.post(origin.encode(b, ())) for b in (QUERY, QUERY + b" ")))
+        assert server.accepted == 2 and len(origin.idle) == 2
+        busy = asyncio.create_task(origin.post(origin.encode(QUERY + b"  ", ())))
+        await third.wait()
+        origin.close()
+        assert origin.size == 1  # the idle one is closed at once
+        release.set()
+        assert await busy == (200, ANSWER)  # the busy one finishes its request, then closes
+        assert origin.size == 0 and origin.idle == []
 
 
 async def test_identical_inflight_requests_are_sent_once(clients: Any) -> None:
