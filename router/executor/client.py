@@ -55,8 +55,17 @@ class SubgraphClients:
         return origin
 
     async def post(
-        self, service: str, body: bytes, headers: tuple[tuple[str, str], ...] = ()
+        self,
+        service: str,
+        body: bytes,
+        headers: tuple[tuple[str, str], ...] = (),
+        idempotent: bool = True,
     ) -> dict[str, Any]:
+        """One subgraph request. Only `idempotent` ones (queries) are shared with identical
+        in-flight requests or re-sent after a stale keep-alive connection: a mutation is a write
+        that must happen exactly as often as the client asked."""
+        if not idempotent:
+            return await self._post(service, body, headers, retry=False)
         if not self.dedup:
             return await self._post(service, body, headers)
         key = (service, body, headers)
@@ -79,11 +88,15 @@ class SubgraphClients:
             self._inflight.pop(key, None)
 
     async def _post(
-        self, service: str, body: bytes, headers: tuple[tuple[str, str], ...]
+        self,
+        service: str,
+        body: bytes,
+        headers: tuple[tuple[str, str], ...],
+        retry: bool = True,
     ) -> dict[str, Any]:
         origin = self._origins.get(service) or self._origin(service)
         try:
-            status, raw = await origin.post(origin.encode(body, headers))
+            status, raw = await origin.post(origin.encode(body, headers), retry)
         except TimeoutError:
             raise SubgraphFailure(
                 f"HTTP fetch failed from '{service}': request timed out"

@@ -241,8 +241,11 @@ class Origin:
             extra.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
         return b"%scontent-length: %d\r\n%s\r\n%s" % (head, len(body), b"".join(extra), body)
 
-    async def post(self, data: bytes) -> tuple[int, bytes]:
-        """Send an encoded request; (status, body). Raises HttpError or TimeoutError."""
+    async def post(self, data: bytes, retry: bool = True) -> tuple[int, bytes]:
+        """Send an encoded request; (status, body). Raises HttpError or TimeoutError.
+
+        With `retry`, a request lost on a reused connection that ended before any response byte
+        is sent once more; without it (a mutation: the subgraph may have run it) it fails."""
         loop = self.loop
         deadline = loop.time() + self.timeout
         conn = self._idle()
@@ -257,7 +260,7 @@ class Origin:
                 status, body, keep_alive = await waiter
             except _Stale:
                 self._drop(conn)
-                if not reused or retried:
+                if not reused or retried or not retry:
                     raise
                 retried = True  # once, on a fresh connection if the bound allows
                 conn, reused = await self._acquire(deadline)

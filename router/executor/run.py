@@ -99,7 +99,8 @@ class Executor:
 
     async def _send(self, node: FetchNode, state: Execution, body: bytes) -> dict[str, Any] | None:
         try:
-            return await self.clients.post(node.service, body, state.headers)
+            idempotent = node.operation_kind == "query"
+            return await self.clients.post(node.service, body, state.headers, idempotent)
         except SubgraphFailure as failure:
             state.errors.append(
                 {

@@ -215,6 +215,40 @@ async def test_request_lost_on_stale_connection_is_sent_once_more(clients: Any) 
         assert [r.body for r in server.requests] == [QUERY, QUERY + b" ", QUERY + b" "]
 
 
+async def test_a_mutation_lost_on_a_stale_connection_is_not_sent_again(clients: Any) -> None:
+    async def second_request_dropped(conn: Conn) -> None:
+        while await conn.read_request() is not None:
+            if conn.index == 0 and len(conn.server.requests) == 2:
+                return  # the subgraph may have run it: re-sending could write twice
+            await conn.send(response())
+
+    async with RawServer(second_request_dropped) as server:
+        client = clients(server.url)
+        assert await client.post("sub", QUERY) == {"data": {"ok": True}}
+        with pytest.raises(SubgraphFailure) as caught:
+            await client.post("sub", b'{"query":"mutation{x}"}', (), idempotent=False)
+        assert caught.value.message == (
+            "HTTP fetch failed from 'sub': server closed the connection before answering"
+        )
+        assert server.accepted == 1 and len(server.requests) == 2
+
+
+async def test_identical_inflight_mutations_are_each_sent(clients: Any) -> None:
+    async def slow(conn: Conn) -> None:
+        while await conn.read_request() is not None:
+            await asyncio.sleep(0.05)
+            await conn.send(response())
+
+    async with RawServer(slow) as server:
+        client = clients(server.url)
+        mutation = b'{"query":"mutation{x}"}'
+        results = await asyncio.gather(
+            *(client.post("sub", mutation, (), idempotent=False) for _ in range(3))
+        )
+        assert results == [{"data": {"ok": True}}] * 3
+        assert len(server.requests) == 3
+
+
 async def test_request_is_never_resent_after_response_bytes(clients: Any) -> None:
     async def second_answer_cut(conn: Conn) -> None:
         while await conn.read_request() is not None:
