@@ -270,6 +270,12 @@ def render(
         "  shared machine it is the figure least disturbed by other load.",
         "- Subgraph req/request: requests counted in the subgraphs during the measured run,",
         '  divided by the client requests; "1 request" is the same for one isolated request.',
+        "- Cores busy while measured: each pinned core's busy share from /proc/stat (every",
+        "  process on it, ours or not), and k6's and the subgraphs' own CPU in percent of a core.",
+        "  A gateway below 100 % of its core while that core is ~100 % busy lost the rest to other",
+        "  processes on the machine; a load-generator core at ~100 % means k6 and the subgraphs",
+        "  set the pace, not the gateway.",
+        "- `mosaic-wN`: Mosaic with `--workers N`, pinned to the same core(s) as every gateway.",
         "",
     ]
     for mode in settings.modes:
