@@ -212,7 +212,8 @@ def measure_gateway(
         usage = meter.stop()
         busy, subgraphs_percent = cores.stop()
         k6_percent = 100.0 * result.loadgen_cpu_seconds / usage.wall_seconds
-        core_text = core_usage(busy, subgraphs_percent, k6_percent)
+        wait_percent = 100.0 * usage.wait_seconds / usage.wall_seconds
+        core_text = core_usage(busy, subgraphs_percent, k6_percent, wait_percent)
         subgraph_requests = sum(subgraphs.request_counts().values()) - counts_before
     except RuntimeError as error:
         return GatewayRun(mode, name, spec.description, None, None, str(error)[-1500:])
@@ -240,12 +241,20 @@ def core_meter(settings: BenchSettings, subgraphs: Subgraphs) -> CoreMeter:
     return CoreMeter(cpus, [process.pid for process in subgraphs.processes.values()])
 
 
-def core_usage(busy: dict[int, float], subgraphs_percent: float, k6_percent: float) -> str:
-    """'CPU 0 74 %, CPU 1 98 %; k6 60 %, subgraphs 35 %': every process on each core counts,
-    ours or not; a load-generator core near 100 % means k6 or the subgraphs held the gateway
-    back. k6's share is its CPU over the run (its start-up included) per measured second."""
+def core_usage(
+    busy: dict[int, float], subgraphs_percent: float, k6_percent: float, wait_percent: float
+) -> str:
+    """'CPU 0 100 %, CPU 1 98 %; k6 60 %, subgraphs 35 %; gateway waited for a core 24 %':
+    every process on each core counts, ours or not; a load-generator core near 100 % means k6
+    or the subgraphs held the gateway back; the gateway's wait is the time its main thread(s)
+    were ready to run while another process had the core. k6's share is its CPU over the run
+    (its start-up included) per measured second."""
     parts = [f"CPU {cpu} {percent:.0f} %" for cpu, percent in sorted(busy.items())]
-    return ", ".join(parts) + f"; k6 {k6_percent:.0f} %, subgraphs {subgraphs_percent:.0f} %"
+    return (
+        ", ".join(parts)
+        + f"; k6 {k6_percent:.0f} %, subgraphs {subgraphs_percent:.0f} %"
+        + f"; gateway waited for a core {wait_percent:.0f} %"
+    )
 
 
 def render(
@@ -274,7 +283,9 @@ def render(
         "  process on it, ours or not), and k6's and the subgraphs' own CPU in percent of a core.",
         "  A gateway below 100 % of its core while that core is ~100 % busy lost the rest to other",
         "  processes on the machine; a load-generator core at ~100 % means k6 and the subgraphs",
-        "  set the pace, not the gateway.",
+        '  set the pace, not the gateway. "Gateway waited for a core": the time its main',
+        "  thread(s) were ready to run while another process had the core (/proc/PID/schedstat);",
+        "  CPU % of a core + that wait + idle ≈ 100 % for a one-process gateway.",
         "- `mosaic-wN`: Mosaic with `--workers N`, pinned to the same core(s) as every gateway.",
         "",
     ]

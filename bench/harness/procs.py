@@ -173,6 +173,18 @@ def rss_bytes(pids: Sequence[int]) -> int:
     return total
 
 
+def runqueue_wait_seconds(pids: Sequence[int]) -> float:
+    """Seconds the main threads of these processes spent runnable but waiting for a core
+    (/proc/PID/schedstat, second field): time lost to other processes on the same CPU."""
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
 @dataclass(frozen=True)
 class Usage:
     """What a process tree used over one measured window."""
@@ -180,6 +192,7 @@ class Usage:
     cpu_seconds: float
     wall_seconds: float
     peak_rss_bytes: int
+    wait_seconds: float = 0.0  # main threads runnable but not running (another process ran)
 
 
 class UsageMeter:
@@ -193,6 +206,7 @@ class UsageMeter:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._cpu_start = 0.0
         self._wall_start = 0.0
+        self._wait_start = 0.0
 
     def _sample(self) -> None:
         while not self._stop.is_set():
@@ -200,16 +214,22 @@ class UsageMeter:
             self._stop.wait(self.interval)
 
     def start(self) -> None:
-        self._cpu_start = cpu_seconds(process_tree(self.root_pid))
+        tree = process_tree(self.root_pid)
+        self._cpu_start = cpu_seconds(tree)
+        self._wait_start = runqueue_wait_seconds(tree)
         self._wall_start = time.monotonic()
         self._thread.start()
 
     def stop(self) -> Usage:
-        cpu = cpu_seconds(process_tree(self.root_pid)) - self._cpu_start
+        tree = process_tree(self.root_pid)
+        cpu = cpu_seconds(tree) - self._cpu_start
+        wait = runqueue_wait_seconds(tree) - self._wait_start
         wall = time.monotonic() - self._wall_start
         self._stop.set()
         self._thread.join()
-        return Usage(cpu_seconds=cpu, wall_seconds=wall, peak_rss_bytes=self._peak)
+        return Usage(
+            cpu_seconds=cpu, wall_seconds=wall, peak_rss_bytes=self._peak, wait_seconds=wait
+        )
 
 
 def core_times(cpus: Sequence[int]) -> dict[int, tuple[int, int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bench.domain.run import n_plus_one_verdict, point_supergraph
@@ -12,7 +13,14 @@ from bench.federation.gateways import launch, mosaic_workers_of
 from bench.federation.profile import aggregate
 from bench.harness.compare import first_difference, response_problem
 from bench.harness.k6 import parse_summary
-from bench.harness.procs import cpu_seconds, process_tree, rss_bytes
+from bench.harness.procs import (
+    CoreMeter,
+    cpu_list,
+    cpu_seconds,
+    process_tree,
+    rss_bytes,
+    runqueue_wait_seconds,
+)
 from bench.harness.report import (
     GatewayFigures,
     figures_table,
@@ -171,3 +179,30 @@ def test_n_plus_one_verdict_tolerates_batch_jitter_but_not_growth() -> None:
     assert n_plus_one_verdict("first", 1, 10, 31, 29).startswith("flat")
     verdict = n_plus_one_verdict("first", 1, 10, 12, 21)
     assert verdict == "GROWS (N+1): 12 at first=1, 21 at first=10"
+
+
+def test_cpu_lists_parse_like_taskset() -> None:
+    assert cpu_list("0") == [0]
+    assert cpu_list("1,3") == [1, 3]
+    assert cpu_list("0-2,5") == [0, 1, 2, 5]
+    assert cpu_list("") == []
+
+
+def test_two_busy_processes_on_one_core_wait_for_it_and_keep_it_busy() -> None:
+    spin = "import time\nend = time.monotonic() + 1.5\nwhile time.monotonic() < end: pass\n"
+    meter = CoreMeter([0])
+    meter.start()
+    started = time.monotonic()
+    spinners = [
+        subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", spin]) for _ in range(2)
+    ]
+    time.sleep(1.0)
+    waits = runqueue_wait_seconds([p.pid for p in spinners])
+    elapsed = time.monotonic() - started
+    for spinner in spinners:
+        spinner.wait(10)
+    busy, roots_percent = meter.stop()
+    # Sharing one core, each spinner waits for it about half the time (more if others ran).
+    assert waits > 0.5 * elapsed
+    assert busy[0] > 80.0
+    assert roots_percent == 0.0  # no roots given
