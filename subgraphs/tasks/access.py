@@ -2,6 +2,9 @@
 
 Someone who cannot see a project (not a member) gets NOT_FOUND, so ids of other people's
 projects reveal nothing; a member who may see but not change it gets FORBIDDEN.
+
+A write locks the project before anything is read (`locks.py`), so the checks made here still
+hold when the write commits.
 """
 
 from __future__ import annotations
@@ -12,15 +15,29 @@ from sqlalchemy import exists, select
 
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.tasks.domain import ProjectStatus
+from subgraphs.tasks.locks import ProjectLock, lock_project, lock_project_of_task
 from subgraphs.tasks.models import Project, ProjectMember, Task
 from subgraphs.tasks.queries import visible_projects, visible_tasks
 from subgraphs.tasks.unit import Unit
 
 
 async def project_for(
-    unit: Unit, project_id: str, *, owner_only: str | None = None, writable: bool = False
+    unit: Unit,
+    project_id: str,
+    *,
+    owner_only: str | None = None,
+    writable: bool = False,
+    lock: ProjectLock | None = None,
 ) -> Project:
-    """The project, or NOT_FOUND; `owner_only` names the action the owner alone may take."""
+    """The project, or NOT_FOUND; `owner_only` names the action the owner alone may take.
+
+    `writable`: the caller is about to write the project's tasks (a SHARED lock at least);
+    `lock`: hold the project in that mode until the transaction ends.
+    """
+    if writable and lock is None:
+        lock = ProjectLock.SHARED
+    if lock is not None:
+        await lock_project(unit, project_id, lock)
     project = (
         await unit.session.execute(
             select(Project)
@@ -47,7 +64,12 @@ class TaskInProject:
 
 
 async def task_for(unit: Unit, task_id: str, *, writable: bool = False) -> TaskInProject:
-    """The task with its project's owner and status (one query), or NOT_FOUND."""
+    """The task with its project's owner and status (one query), or NOT_FOUND.
+
+    `writable`: the caller is about to write the task, so its project is locked SHARED first.
+    """
+    if writable:
+        await lock_project_of_task(unit, task_id, ProjectLock.SHARED)
     row = (
         await unit.session.execute(
             select(Task, Project.owner_id, Project.status)

@@ -1,18 +1,20 @@
 """Project mutations: create, update, archive, restore, delete; add and remove members.
 
 Every function is one transaction on `unit.session` and commits it (publishing the events it
-recorded) or rolls it back. Only the owner changes a project or its members.
+recorded) or rolls it back. Only the owner changes a project or its members. Each one locks
+the project EXCLUSIVE before reading it, so it never interleaves with another write of the
+project or of its tasks (`locks.py`).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
-from subgraphs.common.errors import BadUserInput, Conflict
+from subgraphs.common.errors import BadUserInput
 from subgraphs.tasks import events, validation
-from subgraphs.tasks.access import project_for
+from subgraphs.tasks.access import is_member, project_for
 from subgraphs.tasks.domain import OPEN_STATUSES, NewProject, ProjectChanges, ProjectStatus
+from subgraphs.tasks.locks import ProjectLock
 from subgraphs.tasks.models import Project, ProjectMember, Task
 from subgraphs.tasks.unit import Unit
 
@@ -54,7 +56,9 @@ async def create_project(unit: Unit, new: NewProject) -> Project:
 
 async def update_project(unit: Unit, project_id: str, changes: ProjectChanges) -> Project:
     try:
-        project = await project_for(unit, project_id, owner_only="update it")
+        project = await project_for(
+            unit, project_id, owner_only="update it", lock=ProjectLock.EXCLUSIVE
+        )
         if project.status is ProjectStatus.ARCHIVED:
             raise BadUserInput(f"project {project_id} is archived; restore it before editing")
         if changes.name is not None:
@@ -72,7 +76,9 @@ async def update_project(unit: Unit, project_id: str, changes: ProjectChanges) -
 async def archive_project(unit: Unit, project_id: str) -> Project:
     """Archive (tasks become read-only); archiving an archived project changes nothing."""
     try:
-        project = await project_for(unit, project_id, owner_only="archive it")
+        project = await project_for(
+            unit, project_id, owner_only="archive it", lock=ProjectLock.EXCLUSIVE
+        )
         if project.status is ProjectStatus.ACTIVE:
             now = unit.now()
             project.status = ProjectStatus.ARCHIVED
@@ -88,7 +94,9 @@ async def archive_project(unit: Unit, project_id: str) -> Project:
 
 async def restore_project(unit: Unit, project_id: str) -> Project:
     try:
-        project = await project_for(unit, project_id, owner_only="restore it")
+        project = await project_for(
+            unit, project_id, owner_only="restore it", lock=ProjectLock.EXCLUSIVE
+        )
         if project.status is ProjectStatus.ARCHIVED:
             project.status = ProjectStatus.ACTIVE
             project.archived_at = None
@@ -103,7 +111,9 @@ async def restore_project(unit: Unit, project_id: str) -> Project:
 async def delete_project(unit: Unit, project_id: str) -> str:
     """Delete the project with its tasks and members; returns its id."""
     try:
-        project = await project_for(unit, project_id, owner_only="delete it")
+        project = await project_for(
+            unit, project_id, owner_only="delete it", lock=ProjectLock.EXCLUSIVE
+        )
         payload = events.project_payload(project)
         # Explicit deletes: SQLite enforces ON DELETE CASCADE only with a pragma.
         await unit.session.execute(delete(Task).where(Task.project_id == project_id))
@@ -124,19 +134,17 @@ async def add_member(unit: Unit, project_id: str, user_id: str) -> Project:
     """Add a member; adding someone who is already a member changes nothing."""
     user_id = validation.user_id(user_id, "userId")
     try:
-        project = await project_for(unit, project_id, owner_only="add members")
+        project = await project_for(
+            unit, project_id, owner_only="add members", lock=ProjectLock.EXCLUSIVE
+        )
         if project.status is ProjectStatus.ARCHIVED:
             raise BadUserInput(f"project {project_id} is archived; restore it before editing")
-        existing = await unit.session.get(ProjectMember, (project_id, user_id))
-        if existing is None:
+        if not await is_member(unit, project_id, user_id):
             unit.session.add(
                 ProjectMember(project_id=project_id, user_id=user_id, added_at=unit.now())
             )
             project.updated_at = unit.now()
         await unit.commit()
-    except IntegrityError as error:
-        await unit.rollback()
-        raise Conflict(f"{user_id} was added to project {project_id} concurrently") from error
     except BaseException:
         await unit.rollback()
         raise
@@ -148,7 +156,10 @@ async def remove_member(unit: Unit, project_id: str, user_id: str) -> Project:
     try:
         leaving = user_id == unit.caller.user_id
         project = await project_for(
-            unit, project_id, owner_only=None if leaving else "remove members"
+            unit,
+            project_id,
+            owner_only=None if leaving else "remove members",
+            lock=ProjectLock.EXCLUSIVE,
         )
         if user_id == project.owner_id:
             raise BadUserInput("the owner cannot be removed from their project", field="userId")
