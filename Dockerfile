@@ -8,19 +8,25 @@ ENV PYTHONUNBUFFERED=1 \
     MOSAIC_DATA_DIR=/data
 
 WORKDIR /app
-COPY requirements.lock ./
-RUN pip install -r requirements.lock
+# Runtime dependencies only (`make lock` writes it with the same pins as requirements.lock).
+COPY requirements.runtime.lock ./
+RUN pip install -r requirements.runtime.lock
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md supergraph.yaml ./
 COPY db ./db
 COPY mosaic ./mosaic
 COPY router ./router
 COPY subgraphs ./subgraphs
+# The subgraph SDLs and the composed supergraph (`mosaic compose`, `mosaic router`), and the
+# compose file's supergraph config (docker/supergraph.yaml, routing URLs at service names).
+COPY schema ./schema
+COPY docker/supergraph.yaml ./docker/supergraph.yaml
 RUN pip install --no-deps . && mkdir -p /data && useradd --system --home /app mosaic \
     && chown mosaic /data
 USER mosaic
 
-# Default: the users subgraph. Migrations run in a prestart step, never at import time.
+# Default: the users subgraph (`docker run mosaic`); docker-compose.yml gives every service its
+# own command. Migrations run in a prestart step, never at import time.
 ENV MOSAIC_SUBGRAPH=users PORT=4001
 EXPOSE 4001
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \

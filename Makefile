@@ -14,9 +14,12 @@ $(VENV_STAMP): requirements.lock pyproject.toml
 
 deps: $(VENV_STAMP)
 
-# Regenerate requirements.lock after changing dependencies in pyproject.toml.
+# Regenerate both locks after changing dependencies in pyproject.toml: requirements.lock
+# (runtime + dev, for .venv) and requirements.runtime.lock (runtime only, for the Docker
+# image), constrained by the first so that both pin the same versions.
 lock:
 	uv pip compile pyproject.toml --group dev -o requirements.lock -q --no-header
+	uv pip compile pyproject.toml -c requirements.lock -o requirements.runtime.lock -q --no-header
 
 # redis-server for the test fixtures (Debian's package).
 redis:

@@ -1,0 +1,91 @@
+"""The two locks: requirements.lock (runtime + dev, for .venv) and requirements.runtime.lock
+(runtime only, what the Docker image installs). `make lock` writes both."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[2]
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
+
+
+def pins(path: Path) -> dict[NormalizedName, str]:
+    found: dict[NormalizedName, str] = {}
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = PIN.match(line.strip())
+        assert match, f"{path.name}: not a `name==version` pin: {line!r}"
+        found[canonicalize_name(match.group(1))] = match.group(2)
+    return found
+
+
+def pyproject() -> dict[str, object]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def runtime_requirements() -> list[str]:
+    project = pyproject()["project"]
+    assert isinstance(project, dict)
+    return list(project["dependencies"])
+
+
+def dev_requirements() -> list[str]:
+    groups = pyproject()["dependency-groups"]
+    assert isinstance(groups, dict)
+    return list(groups["dev"])
+
+
+def closure(requirements: list[str]) -> set[NormalizedName]:
+    """Every distribution the requirements pull in on this interpreter (extras followed), read
+    from the metadata of what .venv has installed."""
+    extras_of: dict[NormalizedName, set[str]] = {}
+    todo = [Requirement(r) for r in requirements]
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        known = extras_of.get(name)
+        wanted = set(requirement.extras)
+        if known is not None and wanted <= known:
+            continue
+        extras_of[name] = (known or set()) | wanted
+        active = extras_of[name] | {""}
+        for line in metadata.requires(name) or []:
+            dependency = Requirement(line)
+            marker = dependency.marker
+            if marker is None or any(marker.evaluate({"extra": e}) for e in active):
+                todo.append(dependency)
+    return set(extras_of)
+
+
+def test_runtime_lock_has_no_dev_tools() -> None:
+    runtime = pins(ROOT / "requirements.runtime.lock")
+    tools = {canonicalize_name(Requirement(r).name) for r in dev_requirements()}
+    assert {"pytest", "mypy", "ruff", "hypothesis"} <= tools
+    assert not tools & set(runtime), sorted(tools & set(runtime))
+
+
+def test_runtime_lock_pins_the_same_versions_as_the_full_lock() -> None:
+    runtime = pins(ROOT / "requirements.runtime.lock")
+    full = pins(ROOT / "requirements.lock")
+    different = {n: (v, full.get(n)) for n, v in runtime.items() if full.get(n) != v}
+    assert not different, f"runtime lock vs requirements.lock (run `make lock`): {different}"
+
+
+def test_runtime_lock_is_exactly_what_the_runtime_dependencies_need() -> None:
+    # Stale after a change to [project.dependencies] without `make lock`: this says which.
+    needed = closure(runtime_requirements())
+    locked = set(pins(ROOT / "requirements.runtime.lock"))
+    assert sorted(needed - locked) == [], "missing from requirements.runtime.lock"
+    assert sorted(locked - needed) == [], "in requirements.runtime.lock but not needed"
+
+
+def test_full_lock_covers_runtime_and_dev_dependencies() -> None:
+    needed = closure(runtime_requirements() + dev_requirements())
+    assert sorted(needed - set(pins(ROOT / "requirements.lock"))) == []
