@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: dev test lint typecheck pytest deps peers redis compose-tool lock bench clean
+.PHONY: dev test lint typecheck pytest deps peers redis postgres compose-tool lock bench clean
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -25,6 +25,11 @@ lock:
 redis:
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# PostgreSQL server binaries (initdb, pg_ctl) for the test fixtures (Debian's package). Found
+# where tests/utils/servers.py looks: on PATH, else /usr/lib/postgresql/<version>/bin.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 # Debian's docker-compose (1.29) validates docker-compose.yml without a Docker engine.
 compose-tool:
 	@command -v docker-compose >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }; }
@@ -45,12 +50,12 @@ lint: deps
 typecheck: deps
 	.venv/bin/mypy
 
-pytest: deps redis peers compose-tool
+pytest: deps redis postgres peers compose-tool
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
-bench: deps redis
+bench: deps redis postgres
 	bash bench/run.sh
 
 clean:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -65,6 +66,22 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def postgres_binary(name: str, path: str | None = None) -> str:
+    """A PostgreSQL server program (`initdb`, `pg_ctl`): on PATH, else the newest Debian
+    install under /usr/lib/postgresql/<version>/bin (where Debian's package puts it, off the
+    PATH). `make postgres` installs the package when neither has `initdb`."""
+    found = shutil.which(name, path=path)
+    if found:
+        return found
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: [int(part) for part in re.findall(r"\d+", p.parent.parent.name)],
+    )
+    if not versions:
+        raise RuntimeError(f"PostgreSQL's {name} is missing: `make test` installs it (apt-get)")
+    return str(versions[-1])
+
+
 def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
@@ -94,8 +111,9 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.chown(directory, "postgres")
     data = directory / "data"
     port = free_port()
+    initdb, pg_ctl = postgres_binary("initdb"), postgres_binary("pg_ctl")
     subprocess.run(
-        _as_postgres(["initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+        _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                       "--no-sync"]),
         check=True, capture_output=True,
     )  # fmt: skip
@@ -104,7 +122,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     )
     subprocess.run(
-        _as_postgres(["pg_ctl", "-D", str(data), "-o", options, "-l", str(directory / "log"),
+        _as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(directory / "log"),
                       "-w", "start"]),
         check=True, capture_output=True,
     )  # fmt: skip
@@ -113,7 +131,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield PostgresServer(port=port, directory=directory)
     finally:
         subprocess.run(
-            _as_postgres(["pg_ctl", "-D", str(data), "-m", "immediate", "stop"]),
+            _as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
             capture_output=True,
         )
         shutil.rmtree(directory, ignore_errors=True)
