@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from importlib import metadata
@@ -89,3 +90,42 @@ def test_runtime_lock_is_exactly_what_the_runtime_dependencies_need() -> None:
 def test_full_lock_covers_runtime_and_dev_dependencies() -> None:
     needed = closure(runtime_requirements() + dev_requirements())
     assert sorted(needed - set(pins(ROOT / "requirements.lock"))) == []
+
+
+# Runtime dependencies no module imports, and why they are still needed.
+USED_BY_NAME = {
+    "asyncpg": "SQLAlchemy's driver for postgresql+asyncpg:// URLs",
+    "aiosqlite": "SQLAlchemy's driver for sqlite+aiosqlite:// URLs",
+    "uvloop": "uvicorn's event loop (loop='uvloop')",
+    "websockets": "uvicorn's websocket protocol (--ws websockets-sansio)",
+    "pillow": "the media subgraph (issue #2's design; not landed yet)",
+    "elasticsearch": "the search subgraph (issue #2's design; not landed yet)",
+}
+
+
+def imported_modules() -> set[str]:
+    found: set[str] = set()
+    for package in ("mosaic", "router", "subgraphs", "db"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    found.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_runtime_dependency_is_imported_or_used_by_name() -> None:
+    modules_of: dict[NormalizedName, set[str]] = {}
+    for module, distributions in metadata.packages_distributions().items():
+        for distribution in distributions:
+            modules_of.setdefault(canonicalize_name(distribution), set()).add(module)
+    imported = imported_modules()
+    unused = []
+    for requirement in runtime_requirements():
+        name = canonicalize_name(Requirement(requirement).name)
+        if not modules_of.get(name, set()) & imported and name not in USED_BY_NAME:
+            unused.append(name)
+    assert unused == [], "runtime dependencies nothing uses: drop them from pyproject.toml"
+    for name in USED_BY_NAME:
+        assert name in {canonicalize_name(Requirement(r).name) for r in runtime_requirements()}
