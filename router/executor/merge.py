@@ -43,7 +43,7 @@ def objects_at(
         found = cache.objects.get(path)
         if found is not None:
             return found
-        for start in range(len(path) - 1, 0, -1):
+        for start in range(len(path), 0, -1):
             prefix = cache.values.get(path[:start])
             if prefix is not None:
                 current = prefix
@@ -66,7 +66,7 @@ def objects_at(
                 elif isinstance(value, list):  # a list level the path does not name
                     following.extend(_dig(value, step))
         current = following
-        if cache is not None and n + 1 < len(path):
+        if cache is not None:
             cache.values[path[: n + 1]] = current
     out: list[dict[str, Any]] = []
     for value in current:
@@ -304,6 +304,9 @@ def _flat(fragment: InputFragment) -> _FlatFragment | None:
 
 def deep_merge(target: dict[str, Any], source: Mapping[str, Any], abstract: frozenset[str]) -> None:
     """Merge `source` into `target`: objects by key, lists element-wise; nulls never overwrite."""
+    if target.keys().isdisjoint(source):  # the usual entity: only new fields
+        target.update(source)
+        return
     for key, value in source.items():
         if key not in target:
             target[key] = value

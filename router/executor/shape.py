@@ -1,14 +1,17 @@
 """Shape merged data into the client's response: requested response keys in query order,
 type conditions by `__typename`, @skip/@include, root `__typename`, GraphQL null propagation.
 
-Compiled once per operation (`compile_shape`); at request time it only walks dicts and lists.
-Null in a non-null position nulls the nearest nullable ancestor; like Apollo Router, such
-value-completion problems are reported in `extensions.valueCompletion`, not in `errors`.
+Compiled once per operation (`compile_shape`): for each selection and runtime type, the first
+request generates a Python function that builds the response object field by field (leaves are
+one line each, no per-field dispatch), so at request time only these functions run. Null in a
+non-null position nulls the nearest nullable ancestor; like Apollo Router, such
+value-completion problems are reported in `extensions.valueCompletion`, not in `errors`: when
+one happens, `_Walker` walks the data again to find the paths (the rare, slow path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +89,23 @@ class CompiledSelection:
     parent: str
     selections: tuple[Selection, ...]
     _by_type: dict[str, list[ShapedField]] = field(default_factory=dict)
+    _code: dict[str, ShapeObject] = field(default_factory=dict)  # typename -> generated
+
+    def code_for(self, typename: str) -> ShapeObject:
+        """The generated function that shapes an object of `typename` for this selection."""
+        found = self._code.get(typename)
+        if found is None:
+            found = self._code[typename] = _generate(self, typename)
+        return found
+
+    def shape(
+        self, obj: Mapping[str, Any], static_type: str, variables: Mapping[str, Any], flag: Flag
+    ) -> dict[str, Any]:
+        """Like `_Walker.object` (without path tracking), by the generated functions."""
+        typename = obj.get("__typename")
+        if typename.__class__ is not str or typename not in self.schema.type_map:
+            typename = static_type
+        return self.code_for(typename)(obj, variables, flag)
 
     def fields_for(self, typename: str) -> list[ShapedField]:
         found = self._by_type.get(typename)
@@ -176,12 +196,14 @@ class Shaper:
     def shape(
         self, data: Mapping[str, Any] | None, variables: Mapping[str, Any]
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        walker = _Walker(self.schema, variables, track=False)
+        flag: Flag = [False]  # set when a null reaches a non-null position
         try:
-            out: dict[str, Any] | None = walker.object(data or {}, self.root, self.root_type)
+            out: dict[str, Any] | None = self.root.shape(
+                data or {}, self.root_type, variables, flag
+            )
         except _Bubble:
             out = None
-        if not walker.bubbled:
+        if not flag[0]:
             return out, []
         # Rare: a null reached a non-null position. Walk again, tracking paths for the report.
         tracker = _Walker(self.schema, variables, track=True)
@@ -205,7 +227,7 @@ class _Walker:
         self, obj: Mapping[str, Any], selection: CompiledSelection, static_type: str
     ) -> dict[str, Any]:
         typename = obj.get("__typename")
-        if typename is None or typename not in self.types:
+        if typename.__class__ is not str or typename not in self.types:
             typename = static_type
         out: dict[str, Any] = {}
         variables = self.variables
@@ -275,11 +297,13 @@ class _Walker:
             if not isinstance(value, dict):
                 return None
             typename = value.get("__typename")
-            if typename is not None and typename not in self.types:
+            if typename is not None and (
+                typename.__class__ is not str or typename not in self.types
+            ):
                 return None  # a type the API schema does not have (@inaccessible)
             assert f.child is not None
             return self.object(value, f.child, f.named)
-        if kind == ENUM and value not in f.enum_values:  # type: ignore[operator]
+        if kind == ENUM and (value.__class__ is not str or value not in f.enum_values):  # type: ignore[operator]
             return None
         return value
 
@@ -293,6 +317,115 @@ class _Walker:
         self.problems.append(
             {"message": f"Cannot return null for non-nullable {where}.", "path": list(self.path)}
         )
+
+
+Flag = list[bool]
+ShapeObject = Callable[[Mapping[str, Any], Mapping[str, Any], Flag], dict[str, Any]]
+
+
+def _generate(selection: CompiledSelection, typename: str) -> ShapeObject:
+    """Python source for shaping one object of `typename`, compiled with `exec`.
+
+    The generated code does what `_Walker.object`/`_Walker.value` do for each field, with the
+    field's kind and wrappers decided here instead of at request time; `tests/router/
+    test_shape.py` checks it against the walker. Response keys are GraphQL names; they are
+    still embedded with `repr`, and everything else is passed in the function's namespace.
+    """
+    code = _Code(selection.schema.type_map)
+    body = ["out = {}"]
+    for f in selection.fields_for(typename):
+        key = repr(f.response_key)
+        if f.kind == TYPENAME:
+            lines = [f"out[{key}] = {typename!r}"]
+        elif f.simple or f.kind == PASSTHROUGH:
+            lines = [f"out[{key}] = obj.get({key})"]
+        else:
+            x = code.var()
+            value, result, raises = code.value(f, 0, x)
+            lines = [f"{x} = obj.get({key})", *value]
+            if raises and not f.nonnull:  # the nearest nullable position: null it
+                lines = ["try:", *_indent(lines), f"    out[{key}] = {result}"]
+                lines += ["except _Bubble:", f"    out[{key}] = None"]
+            else:
+                lines.append(f"out[{key}] = {result}")
+        if f.conditional:
+            lines = [f"if {code.const(f)}.included(variables):", *_indent(lines)]
+        body.extend(lines)
+    body.append("return out")
+    source = "def shape(obj, variables, flag):\n" + "\n".join(_indent(body)) + "\n"
+    namespace: dict[str, Any] = {"_Bubble": _Bubble, "types": code.types, **code.consts}
+    exec(compile(source, f"<shape {selection.parent} as {typename}>", "exec"), namespace)
+    shape: ShapeObject = namespace["shape"]
+    return shape
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+class _Code:
+    """Variables and constants of one generated function."""
+
+    def __init__(self, types: Mapping[str, Any]) -> None:
+        self.types = types
+        self.consts: dict[str, Any] = {}
+        self.count = 0
+
+    def var(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def const(self, value: Any) -> str:
+        name = f"c{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def value(self, f: ShapedField, i: int, x: str) -> tuple[list[str], str, bool]:
+        """Lines completing the value in variable `x` at wrapper level `i` (`_Walker.value`):
+        (lines, the variable with the result, whether they can raise _Bubble)."""
+        wrappers = f.wrappers
+        if i < len(wrappers):
+            if wrappers[i]:  # non-null
+                lines, result, _ = self.value(f, i + 1, x)
+                lines += [f"if {result} is None:", "    flag[0] = True", "    raise _Bubble"]
+                return lines, result, True
+            out, item = self.var(), self.var()
+            inner, result, raises = self.value(f, i + 1, item)
+            item_nonnull = i + 1 < len(wrappers) and wrappers[i + 1]
+            append = [*inner, f"{out}.append({result})"]
+            if raises and not item_nonnull:
+                append = ["try:", *_indent(append), "except _Bubble:"]
+                append.append(f"    {out}.append(None)")
+            lines = [f"if isinstance({x}, list):", f"    {out} = []", f"    for {item} in {x}:"]
+            lines += ["        " + line for line in append]
+            lines += ["else:", f"    {out} = None"]
+            return lines, out, raises and item_nonnull
+        if f.kind == COMPOSITE:
+            assert f.child is not None
+            out, t = self.var(), self.var()
+            child, code = self.const(f.child), self.const(f.child._code)
+            return (
+                [
+                    f"if isinstance({x}, dict):",
+                    f"    {t} = {x}.get('__typename')",
+                    f"    if {t} is None:",
+                    f"        {t} = {f.named!r}",
+                    # else a type the API schema does not have (@inaccessible): null
+                    f"    if {t}.__class__ is str and {t} in types:",
+                    f"        {out} = ({code}.get({t}) or {child}.code_for({t}))({x}, variables, flag)",
+                    "    else:",
+                    f"        {out} = None",
+                    "else:",
+                    f"    {out} = None",
+                ],
+                out,
+                True,
+            )
+        if f.kind == ENUM:
+            values = self.const(f.enum_values)
+            line = f"{x} = {x} if {x}.__class__ is str and {x} in {values} else None"
+            return [line], x, False
+        return [], x, False
 
 
 def compile_shape(schema: GraphQLSchema, operation: Operation) -> Shaper:
