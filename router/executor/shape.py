@@ -404,23 +404,21 @@ class _Code:
             assert f.child is not None
             out, t = self.var(), self.var()
             child, code = self.const(f.child), self.const(f.child._code)
-            return (
-                [
-                    f"if isinstance({x}, dict):",
-                    f"    {t} = {x}.get('__typename')",
-                    f"    if {t} is None:",
-                    f"        {t} = {f.named!r}",
-                    # else a type the API schema does not have (@inaccessible): null
-                    f"    if {t}.__class__ is str and {t} in types:",
-                    f"        {out} = ({code}.get({t}) or {child}.code_for({t}))({x}, variables, flag)",
-                    "    else:",
-                    f"        {out} = None",
-                    "else:",
-                    f"    {out} = None",
-                ],
-                out,
-                True,
-            )
+            shape = f"({code}.get({t}) or {child}.code_for({t}))"
+            lines = [
+                f"if isinstance({x}, dict):",
+                f"    {t} = {x}.get('__typename')",
+                f"    if {t} is None:",
+                f"        {t} = {f.named!r}",
+                # else a type the API schema does not have (@inaccessible): null
+                f"    if {t}.__class__ is str and {t} in types:",
+                f"        {out} = {shape}({x}, variables, flag)",
+                "    else:",
+                f"        {out} = None",
+                "else:",
+                f"    {out} = None",
+            ]
+            return lines, out, True
         if f.kind == ENUM:
             values = self.const(f.enum_values)
             line = f"{x} = {x} if {x}.__class__ is str and {x} in {values} else None"
