@@ -28,6 +28,9 @@ class RouterSettings(BaseSettings):
     include_subgraph_errors: bool = True
     introspection: bool = True
     max_connections_per_subgraph: int = 100
+    # Subgraph URLs that replace the supergraph's routing URLs (Apollo Router's
+    # override_subgraph_url): "users=http://users:4001/graphql,tasks=http://tasks:4002/graphql".
+    subgraph_urls: Annotated[dict[str, str], NoDecode] = {}
 
     @field_validator("propagate_headers", "override_labels", mode="before")
     @classmethod
@@ -40,3 +43,26 @@ class RouterSettings(BaseSettings):
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
         return [h.lower() for h in value]
+
+    @field_validator("subgraph_urls", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        urls: dict[str, str] = {}
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            name, sep, url = part.partition("=")
+            if not sep or not name.strip() or not url.strip():
+                raise ValueError(f"expected NAME=URL, got {part!r}")
+            urls[name.strip()] = url.strip()
+        return urls
+
+    @field_validator("subgraph_urls")
+    @classmethod
+    def _http_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"the URL for subgraph {name!r} must be http(s)://, got {url!r}")
+        return value

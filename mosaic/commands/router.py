@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 HELP = "serve a supergraph SDL (Apollo's format) as a federated GraphQL router"
 
@@ -24,10 +25,21 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, flag)
         if value is not None:
             os.environ[f"MOSAIC_ROUTER_{name}"] = str(value)
+    from pydantic import ValidationError
+
     from router.server.http import RouterHttpProtocol
+    from router.server.reload import StartupError, preflight
     from router.settings import RouterSettings
 
-    settings = RouterSettings()
+    try:
+        settings = RouterSettings()
+        preflight(settings)
+    except ValidationError as error:
+        print(f"error: invalid router settings:\n{error}", file=sys.stderr)
+        return 2
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     uvicorn.run(
         "router.server.app:create_app_from_env",
         factory=True,

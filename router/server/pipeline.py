@@ -54,8 +54,9 @@ class RouterState:
         self.supergraph = supergraph
         self.settings = settings
         self.preparer = Preparer(supergraph, settings.cache_size, settings.introspection)
+        overrides = settings.subgraph_urls
         self.clients = SubgraphClients(
-            {g.name: g.url for g in supergraph.graphs.values()},
+            {g.name: overrides.get(g.name, g.url) for g in supergraph.graphs.values()},
             timeout=settings.subgraph_timeout,
             dedup=settings.dedup_subgraph_requests,
             max_connections=settings.max_connections_per_subgraph,

@@ -10,7 +10,7 @@ from pathlib import Path
 from router.server import gctune
 from router.server.pipeline import RouterState
 from router.settings import RouterSettings
-from router.supergraph import SupergraphError, load_supergraph
+from router.supergraph import Supergraph, SupergraphError, load_supergraph
 
 log = logging.getLogger("mosaic.router")
 
@@ -23,6 +23,43 @@ def _stamp(path: Path) -> tuple[float, int] | None:
     return (stat.st_mtime, stat.st_size)
 
 
+class StartupError(ValueError):
+    """The router cannot start: the supergraph or the settings that depend on it are wrong."""
+
+
+def _unknown_overrides(supergraph: Supergraph, settings: RouterSettings) -> str | None:
+    """A message when MOSAIC_ROUTER_SUBGRAPH_URLS names subgraphs the supergraph lacks."""
+    names = {g.name for g in supergraph.graphs.values()}
+    unknown = sorted(set(settings.subgraph_urls) - names)
+    if not unknown:
+        return None
+    return (
+        "MOSAIC_ROUTER_SUBGRAPH_URLS names subgraphs the supergraph does not have: "
+        f"{', '.join(unknown)} (it has: {', '.join(sorted(names))})"
+    )
+
+
+def _new_state(supergraph: Supergraph, settings: RouterSettings) -> RouterState:
+    problem = _unknown_overrides(supergraph, settings)
+    if problem:  # a reload may drop a subgraph its overrides still name: keep serving
+        log.warning(problem)
+    return RouterState(supergraph, settings)
+
+
+def preflight(settings: RouterSettings) -> None:
+    """Fail fast, with a message a person understands, before serving starts."""
+    path = Path(settings.supergraph)
+    try:
+        supergraph = load_supergraph(path.read_text())
+    except OSError as error:
+        raise StartupError(f"cannot read the supergraph {path}: {error.strerror}") from None
+    except SupergraphError as error:
+        raise StartupError(f"the supergraph {path} cannot be served: {error}") from None
+    problem = _unknown_overrides(supergraph, settings)
+    if problem:
+        raise StartupError(problem)
+
+
 class StateHolder:
     """Holds the current `RouterState`; requests take a reference and keep it to the end."""
 
@@ -30,7 +67,7 @@ class StateHolder:
         self.settings = settings
         self.path = Path(settings.supergraph)
         self._stamp = _stamp(self.path)
-        self.current = RouterState(load_supergraph(self.path.read_text()), settings)
+        self.current = _new_state(load_supergraph(self.path.read_text()), settings)
         self.reloads = 0
         self._task: asyncio.Task[None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
@@ -65,7 +102,7 @@ class StateHolder:
             return False
         if supergraph.hash == self.current.supergraph.hash:
             return False
-        old, self.current = self.current, RouterState(supergraph, self.settings)
+        old, self.current = self.current, _new_state(supergraph, self.settings)
         self.reloads += 1
         log.info("supergraph reloaded (%s)", supergraph.hash)
         task = asyncio.get_running_loop().create_task(self._retire(old))
