@@ -15,7 +15,8 @@ Path = tuple[str | int, ...]
 
 
 class PathCache:
-    """Values found at path prefixes of unchanged data; cleared whenever the data changes."""
+    """Values found at path prefixes of the data; cleared whenever the data changes, except
+    that fields merely added to objects only drop the paths through their keys (`forget`)."""
 
     __slots__ = ("objects", "values")
 
@@ -27,6 +28,15 @@ class PathCache:
         if self.objects:
             self.values.clear()
             self.objects.clear()
+
+    def forget(self, keys: set[str]) -> None:
+        """Drop what was found along paths through `keys`: new fields under those keys were
+        added to objects (and nothing else changed), so only such paths can find more."""
+        if not self.objects or not keys:
+            return
+        for found in (self.values, self.objects):
+            for path in [path for path in found if not keys.isdisjoint(path)]:
+                del found[path]
 
 
 def objects_at(

@@ -39,7 +39,7 @@ class Execution:
     headers: tuple[tuple[str, str], ...]
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
-    paths: PathCache = field(default_factory=PathCache)  # cleared whenever `data` changes
+    paths: PathCache = field(default_factory=PathCache)  # kept in step with `data`
 
 
 class Executor:
@@ -175,12 +175,22 @@ class Executor:
                     }
                 )
             return
-        state.paths.clear()
+        added: set[str] = set()  # the keys of entities that only added fields
+        deep = False  # whether some merge changed existing fields (or lists)
         for i, entity in enumerate(entities[: len(targets)]):
             if not isinstance(entity, dict):
                 continue
             for obj in targets[i]:
-                deep_merge(obj, entity, self.abstract)
+                if obj.keys().isdisjoint(entity):
+                    obj.update(entity)
+                else:
+                    deep = True
+                    deep_merge(obj, entity, self.abstract)
+            added.update(entity)
+        if deep:
+            state.paths.clear()
+        else:  # a path through none of the added keys still finds what it found
+            state.paths.forget(added)
 
     async def run_parallel(
         self, node: ParallelNode, state: Execution, path: tuple[str, ...]

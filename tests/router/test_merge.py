@@ -268,3 +268,23 @@ def test_compiled_equals_general_path_on_generated_objects(
     # duplicates: the same dicts again and equal copies
     objs = objs + objs[: len(objs) // 2] + [dict(o) for o in objs[: len(objs) // 3]]
     assert_same(objs, requires)
+
+
+def test_path_cache_forgets_only_paths_through_added_keys() -> None:
+    data: dict[str, Any] = {
+        "users": [{"id": "1", "reviews": [{"product": {"upc": "1"}}]}, {"id": "2"}],
+    }
+    cache = PathCache()
+    through_reviews = ("users", "@", "reviews", "@", "product")
+    objects_at(data, through_reviews, cache)
+    users = objects_at(data, ("users", "@"), cache)
+    # what an entity fetch at users.@ does when its entities only add fields
+    users[1].update({"reviews": [{"product": {"upc": "2"}}], "name": "b"})
+    cache.forget({"reviews", "name"})
+    assert ("users", "@") in cache.objects  # unchanged: kept
+    assert through_reviews not in cache.objects and through_reviews[:3] not in cache.values
+    for path in (through_reviews, ("users", "@")):
+        assert [id(o) for o in objects_at(data, path, cache)] == [
+            id(o) for o in objects_at(data, path)
+        ]
+    assert [o["upc"] for o in objects_at(data, through_reviews, cache)] == ["1", "2"]
