@@ -224,6 +224,9 @@ class _FlatFragment:
     order: tuple[tuple[str, int], ...]  # (name, index in the values) in the fragment's order
 
 
+_NO_FRAGMENT: Any = object()
+
+
 class Representations:
     """A fetch's `requires`, compiled: deduplicated representations of objects and, per
     representation, the objects it stands for. Equal to `representation` + `dedup_key`, and
@@ -254,14 +257,21 @@ class Representations:
         flat_for = self.flat
         for obj in objects:
             typename = obj.get("__typename")
-            if type(typename) is not str or typename not in flat_for:
+            if type(typename) is not str:
+                continue
+            flat = flat_for.get(typename, _NO_FRAGMENT)
+            if flat is _NO_FRAGMENT:
                 continue  # no fragment applies: no representation
-            flat = flat_for[typename]
             if flat is not None:
                 try:
                     values = flat.read(obj)
                     if None not in values:
-                        key = _key(flat.names, values)
+                        # as _key(flat.names, values), inlined: this loop is the hot path
+                        if True in values or False in values:
+                            marks = tuple([type(v) is bool for v in values])
+                            key: Hashable = (flat.names, values, marks)
+                        else:
+                            key = (flat.names, values)
                         i = index.get(key)
                         if i is not None:
                             targets[i].append(obj)
