@@ -13,7 +13,8 @@ transaction locks its project first, before reading anything it decides on:
   COMMITTED) see everything committed before it.
 - SQLite ignores `FOR UPDATE`, and one writer at a time is not enough: pysqlite begins its
   transaction only at the first INSERT/UPDATE/DELETE, so the reads before it hold no lock.
-  `BEGIN IMMEDIATE` takes the database's write lock before the first read instead.
+  `BEGIN IMMEDIATE` (subgraphs/common/writes.py) takes the database's write lock before the
+  first read instead.
 
 The project lock is always the first lock a transaction takes, so these locks cannot deadlock.
 """
@@ -25,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from subgraphs.common.writes import begin_write
 from subgraphs.tasks.models import Project, Task
 from subgraphs.tasks.unit import Unit
 
@@ -36,14 +38,14 @@ class ProjectLock(enum.Enum):
 
 async def lock_project(unit: Unit, project_id: str, mode: ProjectLock) -> None:
     """Hold the project (if it exists) until the unit's transaction ends."""
-    if not await _begin_immediate_on_sqlite(unit):
+    if not await begin_write(unit.session):
         statement = select(Project.id).where(Project.id == project_id)
         await unit.session.execute(_locked(statement, mode))
 
 
 async def lock_project_of_task(unit: Unit, task_id: str, mode: ProjectLock) -> None:
     """Hold the project of the task (if it exists) until the unit's transaction ends."""
-    if not await _begin_immediate_on_sqlite(unit):
+    if not await begin_write(unit.session):
         statement = (
             select(Project.id).join(Task, Task.project_id == Project.id).where(Task.id == task_id)
         )
@@ -52,16 +54,3 @@ async def lock_project_of_task(unit: Unit, task_id: str, mode: ProjectLock) -> N
 
 def _locked(statement: Any, mode: ProjectLock, of: Any = None) -> Any:
     return statement.with_for_update(read=mode is ProjectLock.SHARED, of=of)
-
-
-async def _begin_immediate_on_sqlite(unit: Unit) -> bool:
-    """On SQLite, make sure the transaction holds the write lock; False on other databases."""
-    connection = await unit.session.connection()
-    if connection.dialect.name != "sqlite":
-        return False
-    raw = await connection.get_raw_connection()
-    # A transaction already open has written (pysqlite opens one only for a write), so it
-    # holds the write lock already; otherwise open one that takes it now.
-    if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
-    return True

@@ -2,6 +2,11 @@
 
 Every check runs before anything is written; a failed call leaves the database unchanged
 (except a refresh-token replay, which deliberately revokes the token's family).
+
+Writes run in `write_session` transactions, which hold SQLite's write lock from their first
+read; on PostgreSQL they lock what they decide on: the user row (FOR UPDATE) for profile,
+preference and role changes, and a refresh token's family (an advisory lock) for rotation,
+replay and logout, so a token cannot be rotated into a family that is being revoked.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from subgraphs.common.keys import SigningKey
 from subgraphs.common.pagination import Page, paginate
 from subgraphs.common.settings import Settings
 from subgraphs.common.tokens import mint_access_token
+from subgraphs.common.writes import lock_key, write_session
 from subgraphs.users.models import RefreshToken, User
 from subgraphs.users.passwords import check_password_rules, hash_password, verify_password
 
@@ -111,7 +117,7 @@ class UserService:
             preferences={},
         )
         try:
-            async with self.db.transaction() as session:
+            async with write_session(self.db.sessions) as session:
                 taken = await session.scalar(select(User.id).where(User.email == email))
                 if taken is not None:
                     raise Conflict("An account with this email already exists", field="email")
@@ -172,8 +178,10 @@ class UserService:
                     f"Not an event type: {bad[0]!r} (expected e.g. 'task.assigned')",
                     field="optOuts",
                 )
-        async with self.db.transaction() as session:
-            user = await session.get(User, caller.user_id, with_for_update=True)
+        async with write_session(self.db.sessions) as session:
+            user = await session.get(
+                User, caller.user_id, with_for_update=True, populate_existing=True
+            )
             if user is None:
                 raise NotFound("Your account no longer exists")
             preferences = preferences_of(user)
@@ -203,8 +211,8 @@ class UserService:
         return user
 
     async def _update(self, user_id: str, changes: dict[str, Any]) -> User:
-        async with self.db.transaction() as session:
-            user = await session.get(User, user_id)
+        async with write_session(self.db.sessions) as session:
+            user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
             if user is None:
                 raise NotFound("No user with this id", id=user_id)
             for key, value in changes.items():
@@ -225,7 +233,7 @@ class UserService:
             or user is None
         ):
             raise Unauthenticated("Invalid email or password")
-        async with self.db.transaction() as session:
+        async with write_session(self.db.sessions) as session:
             refresh_token = self._add_refresh_token(session, user.id, family_id=new_id())
         return self._pair(user, refresh_token)
 
@@ -233,20 +241,13 @@ class UserService:
         now = datetime.now(UTC)
         replayed_family: str | None = None
         user: User | None = None
-        async with self.db.transaction() as session:
-            token = await session.scalar(
-                select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
-            )
+        async with write_session(self.db.sessions) as session:
+            token = await self._lock_token_family(session, refresh_token)
             if token is None or token.revoked_at is not None:
                 raise Unauthenticated("Invalid refresh token")
             if _aware(token.expires_at) <= now:
                 raise Unauthenticated("Refresh token expired")
-            claimed = await session.execute(
-                update(RefreshToken)
-                .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
-                .values(used_at=now)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if token.used_at is not None:
                 # Used before: someone replays a rotated token. Revoke the whole family.
                 replayed_family = token.family_id
                 await self._revoke_family(session, token.family_id, now)
@@ -254,8 +255,9 @@ class UserService:
                 user = await session.get(User, token.user_id)
                 if user is None:
                     raise Unauthenticated("Invalid refresh token")
-                # Same transaction as the claim: a concurrent replay that revokes the family
-                # after this commits revokes the new token too.
+                token.used_at = now
+                # Under the family's lock: a replay or logout that revokes the family waits
+                # for this commit and then revokes the new token too.
                 rotated = self._add_refresh_token(session, user.id, token.family_id)
         if replayed_family is not None:
             log.warning("refresh token replayed; family %s revoked", replayed_family)
@@ -264,13 +266,32 @@ class UserService:
         return self._pair(user, rotated)
 
     async def logout(self, refresh_token: str) -> None:
-        async with self.db.transaction() as session:
-            token = await session.scalar(
-                select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
-            )
+        async with write_session(self.db.sessions) as session:
+            token = await self._lock_token_family(session, refresh_token)
             if token is None:
                 raise Unauthenticated("Invalid refresh token")
             await self._revoke_family(session, token.family_id, datetime.now(UTC))
+
+    @staticmethod
+    async def _lock_token_family(session: Any, refresh_token: str) -> RefreshToken | None:
+        """The token, read again after its family is locked (None when there is none).
+
+        Every write to a family (rotation, replay, logout) holds the family's lock, so what
+        is read after it stays true until this transaction ends.
+        """
+        token_hash = _hash_token(refresh_token)
+        family_id = await session.scalar(
+            select(RefreshToken.family_id).where(RefreshToken.token_hash == token_hash)
+        )
+        if family_id is None:
+            return None
+        await lock_key(session, "users.refresh-family", family_id)
+        token: RefreshToken | None = await session.scalar(
+            select(RefreshToken)
+            .where(RefreshToken.token_hash == token_hash)
+            .execution_options(populate_existing=True)
+        )
+        return token
 
     @staticmethod
     async def _revoke_family(session: Any, family_id: str, now: datetime) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.catalog.domain import Actor
 from subgraphs.common.errors import BadUserInput, Forbidden, Unauthenticated
+from subgraphs.common.writes import begin_write
 
 
 class EventSink(Protocol):
@@ -38,32 +37,22 @@ class Outbox:
             await sink.publish(type, payload, actor_id=self.actor_id)
 
 
-# SQLite has no row locks: writers that read-then-write are serialized per engine instead.
-_sqlite_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _sqlite_lock(session: AsyncSession) -> asyncio.Lock | None:
-    bind = session.bind
-    if bind is None or bind.dialect.name != "sqlite":
-        return None
-    engine = bind.sync_engine if isinstance(bind, AsyncEngine) else bind.engine
-    lock = _sqlite_locks.get(engine)
-    if lock is None:
-        lock = _sqlite_locks[engine] = asyncio.Lock()
-    return lock
-
-
 @contextlib.asynccontextmanager
-async def transaction(session: AsyncSession, *, serialize: bool = False) -> AsyncIterator[None]:
-    """Commit on success, roll back on any error; optionally serialize writers on SQLite."""
-    lock = _sqlite_lock(session) if serialize else None
-    async with lock if lock is not None else contextlib.nullcontext():
-        try:
-            yield
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+async def transaction(session: AsyncSession) -> AsyncIterator[None]:
+    """A write transaction: commit on success, roll back on any error.
+
+    On SQLite it holds the database's write lock from its first read (`begin_write`), so a
+    check and the write that depends on it never interleave with another writer, in this
+    process or another one on the same file. On PostgreSQL the service functions lock the
+    rows they decide on (FOR UPDATE / FOR SHARE) or write with conditional UPDATEs.
+    """
+    try:
+        await begin_write(session)
+        yield
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
 
 
 def require_user(actor: Actor) -> str:

@@ -81,8 +81,16 @@ async def _check_subtotal(session: AsyncSession, user_id: str) -> None:
 
 
 async def lock_cart(session: AsyncSession, user_id: str, *, create: bool) -> Cart | None:
-    """The user's cart row, locked FOR UPDATE (PostgreSQL): one cart writer per user at a time."""
-    statement = select(Cart).where(Cart.user_id == user_id).with_for_update()
+    """The user's cart row, locked FOR UPDATE (PostgreSQL): one cart writer per user at a time.
+
+    A cart writer locks the cart before any product, so it cannot deadlock with a checkout.
+    """
+    statement = (
+        select(Cart)
+        .where(Cart.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     cart = await session.scalar(statement)
     if cart is None and create:
         try:
@@ -95,7 +103,14 @@ async def lock_cart(session: AsyncSession, user_id: str, *, create: bool) -> Car
 
 
 async def _orderable(session: AsyncSession, product_id: str) -> Product:
-    product = await session.get(Product, product_id)
+    """The product, locked FOR SHARE (PostgreSQL) so it is not deleted before the line is
+    written; BAD_USER_INPUT when it is gone or not on sale."""
+    product = await session.scalar(
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
     if product is None or not product.active:
         raise BadUserInput(f"no product on sale with id {product_id!r}")
     return product
@@ -122,10 +137,10 @@ async def add_to_cart(
     """Add units of a product (adds to the quantity already in the cart)."""
     user_id = require_user(actor)
     check_quantity(quantity)
-    async with transaction(session, serialize=True):
-        product = await _orderable(session, product_id)
+    async with transaction(session):
         cart = await lock_cart(session, user_id, create=True)
         assert cart is not None
+        product = await _orderable(session, product_id)
         await _check_currency(session, cart, product)
         item = await session.get(CartItem, (cart.id, product_id))
         if item is None:
@@ -148,7 +163,7 @@ async def update_cart_item(
     user_id = require_user(actor)
     if quantity != 0:
         check_quantity(quantity)
-    async with transaction(session, serialize=True):
+    async with transaction(session):
         cart = await lock_cart(session, user_id, create=False)
         item = None if cart is None else await session.get(CartItem, (cart.id, product_id))
         if cart is None or item is None:
@@ -168,7 +183,7 @@ async def remove_from_cart(session: AsyncSession, actor: Actor, product_id: str)
 
 async def clear_cart(session: AsyncSession, actor: Actor) -> CartView:
     user_id = require_user(actor)
-    async with transaction(session, serialize=True):
+    async with transaction(session):
         cart = await lock_cart(session, user_id, create=False)
         if cart is not None:
             await session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))

@@ -1,4 +1,11 @@
-"""Categories: a tree (parent, children) addressed by id or slug; admins edit it."""
+"""Categories: a tree (parent, children) addressed by id or slug; admins edit it.
+
+Concurrent edits keep the tree a tree: moves (parent changes) run one at a time under a
+tree-wide lock taken first, so two crossing moves (A under B, B under A) cannot both pass the
+cycle check. A category being written or deleted is locked FOR UPDATE and a parent FOR SHARE
+(PostgreSQL), so a child is never added to a category that is being deleted; on SQLite the
+write transaction holds the database's write lock from its first read.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +22,23 @@ from subgraphs.catalog.service.base import (
     transaction,
 )
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.writes import lock_key
 
 
 async def get_category(session: AsyncSession, category_id: str) -> Category:
     category = await session.get(Category, category_id)
+    if category is None:
+        raise NotFound(f"no category with id {category_id!r}")
+    return category
+
+
+async def _lock_category(session: AsyncSession, category_id: str) -> Category:
+    category = await session.scalar(
+        select(Category)
+        .where(Category.id == category_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if category is None:
         raise NotFound(f"no category with id {category_id!r}")
     return category
@@ -54,7 +74,10 @@ async def subtree_ids(session: AsyncSession, root_id: str) -> list[str]:
 async def _check_parent(session: AsyncSession, category_id: str | None, parent_id: str) -> None:
     if category_id is not None and parent_id in await subtree_ids(session, category_id):
         raise BadUserInput("a category cannot be moved below itself or its descendants")
-    if await session.get(Category, parent_id) is None:
+    parent = await session.scalar(
+        select(Category.id).where(Category.id == parent_id).with_for_update(read=True)
+    )
+    if parent is None:
         raise BadUserInput(f"no parent category with id {parent_id!r}")
 
 
@@ -68,7 +91,7 @@ async def create_category(session: AsyncSession, actor: Actor, data: CategoryInp
     require_admin(actor)
     name = check_text(data.name, "name", max_length=200)
     slug = check_slug(data.slug)
-    async with transaction(session, serialize=True):
+    async with transaction(session):
         await _check_slug_free(session, slug)
         if data.parent_id is not None:
             await _check_parent(session, None, data.parent_id)
@@ -85,8 +108,10 @@ async def update_category(
     session: AsyncSession, actor: Actor, category_id: str, patch: CategoryPatch
 ) -> Category:
     require_admin(actor)
-    async with transaction(session, serialize=True):
-        category = await get_category(session, category_id)
+    async with transaction(session):
+        if patch.parent_id is not None and not patch.clear_parent:
+            await lock_key(session, "catalog", "category-tree")  # before any row lock
+        category = await _lock_category(session, category_id)
         if patch.name is not None:
             category.name = check_text(patch.name, "name", max_length=200)
         if patch.slug is not None:
@@ -109,8 +134,8 @@ async def update_category(
 async def delete_category(session: AsyncSession, actor: Actor, category_id: str) -> str:
     """Delete an empty leaf category; one with children or products is a CONFLICT."""
     require_admin(actor)
-    async with transaction(session, serialize=True):
-        category = await get_category(session, category_id)
+    async with transaction(session):
+        category = await _lock_category(session, category_id)
         has_children = await session.scalar(
             select(exists().where(Category.parent_id == category_id))
         )

@@ -71,7 +71,7 @@ async def checkout(
     for attempt in range(_ATTEMPTS):
         outbox = Outbox(buyer_id)
         try:
-            async with transaction(session, serialize=True):
+            async with transaction(session):
                 order = await _checkout_once(session, buyer_id, key, outbox)
         except IntegrityError:  # a concurrent checkout took the key or the number first
             if attempt == _ATTEMPTS - 1:
@@ -189,7 +189,12 @@ async def _shortfall(session: AsyncSession, product_id: str, quantity: int) -> E
 
 async def _lock_visible_order(session: AsyncSession, actor: Actor, order_id: str) -> Order:
     user_id = require_user(actor)
-    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    order = await session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if order is None or (order.buyer_id != user_id and not actor.is_admin):
         raise NotFound(f"no order with id {order_id!r}")
     return order
@@ -239,7 +244,7 @@ async def cancel_order(
 ) -> Order:
     """The buyer (or an admin) cancels an order before it ships; its stock returns."""
     outbox = Outbox(actor.user_id)
-    async with transaction(session, serialize=True):
+    async with transaction(session):
         order = await _lock_visible_order(session, actor, order_id)
         await _change_status(session, actor, order, OrderStatus.CANCELLED, outbox)
     await outbox.flush(events)
@@ -251,7 +256,7 @@ async def update_order_status(
 ) -> Order:
     require_admin(actor)
     outbox = Outbox(actor.user_id)
-    async with transaction(session, serialize=True):
+    async with transaction(session):
         order = await _lock_visible_order(session, actor, order_id)
         await _change_status(session, actor, order, status, outbox)
     await outbox.flush(events)

@@ -63,6 +63,19 @@ async def get_product(session: AsyncSession, product_id: str) -> Product:
     return product
 
 
+async def lock_product(session: AsyncSession, product_id: str) -> Product:
+    """The product, locked FOR UPDATE (PostgreSQL) until the transaction ends; NOT_FOUND."""
+    product = await session.scalar(
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if product is None:
+        raise NotFound(f"no product with id {product_id!r}")
+    return product
+
+
 async def product_by_sku(session: AsyncSession, sku: str) -> Product | None:
     return await session.scalar(select(Product).where(Product.sku == sku))
 
@@ -94,7 +107,11 @@ def _check_threshold(value: int) -> int:
 
 
 async def _check_category(session: AsyncSession, category_id: str) -> None:
-    if await session.get(Category, category_id) is None:
+    """The category exists, and (PostgreSQL: FOR SHARE) is not deleted before we commit."""
+    found = await session.scalar(
+        select(Category.id).where(Category.id == category_id).with_for_update(read=True)
+    )
+    if found is None:
         raise BadUserInput(f"no category with id {category_id!r}")
 
 
@@ -115,7 +132,7 @@ async def create_product(
         raise BadUserInput("stock must be between 0 and 10^9")
     images = _check_images(data.image_ids)
     outbox = Outbox(actor.user_id)
-    async with transaction(session, serialize=True):
+    async with transaction(session):
         if await product_by_sku(session, sku) is not None:
             raise Conflict(f"a product with sku {sku!r} exists")
         if data.category_id is not None:
@@ -147,8 +164,8 @@ async def update_product(
 ) -> Product:
     require_admin(actor)
     outbox = Outbox(actor.user_id)
-    async with transaction(session, serialize=True):
-        product = await get_product(session, product_id)
+    async with transaction(session):
+        product = await lock_product(session, product_id)
         changed: list[str] = []
         if patch.name is not None:
             product.name = check_text(patch.name, "name", max_length=200)
@@ -194,8 +211,8 @@ async def delete_product(
     """Delete a product (carts lose it; orders keep their snapshot of it)."""
     require_admin(actor)
     outbox = Outbox(actor.user_id)
-    async with transaction(session, serialize=True):
-        product = await get_product(session, product_id)
+    async with transaction(session):
+        product = await lock_product(session, product_id)
         outbox.add("product.deleted", {"id": product.id, "sku": product.sku})
         await session.delete(product)
     await outbox.flush(events)
@@ -210,7 +227,7 @@ async def adjust_inventory(
     if delta == 0 or abs(delta) > MAX_STOCK:
         raise BadUserInput("delta must be a non-zero number of units (at most 10^9)")
     outbox = Outbox(actor.user_id)
-    async with transaction(session, serialize=True):
+    async with transaction(session):
         row = (
             await session.execute(
                 update(Product)
