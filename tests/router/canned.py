@@ -236,7 +236,9 @@ class CannedServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/{path:.+}", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
+        # A client that gives up (a router's timeout) cancels its handler: no hung handler
+        # outlives the test and delays the server's shutdown.
+        self.runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
