@@ -64,8 +64,12 @@ async def subtree_ids(session: AsyncSession, root_id: str) -> list[str]:
     for category_id, parent_id in pairs:
         children.setdefault(parent_id, []).append(category_id)
     found, stack = [], [root_id]
+    seen: set[str] = set()
     while stack:
         current = stack.pop()
+        if current in seen:  # only a corrupt tree has a cycle; never loop on one
+            continue
+        seen.add(current)
         found.append(current)
         stack.extend(children.get(current, ()))
     return found

@@ -11,15 +11,18 @@ happens before the other or fails with a clear code (never INTERNAL_SERVER_ERROR
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Delete, Insert, Update, event, func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from db import Database
+from db.engine import session_factory
 from subgraphs.catalog.domain import (
     Actor,
     CategoryInput,
@@ -201,6 +204,10 @@ async def _crossing_moves(catalog_db: CatalogDb, engines: list[Sessions], round_
     refused = [o for o in outcomes if isinstance(o, MosaicError)]
     assert len(refused) == len(pairs), outcomes  # one move of each crossing pair
     assert all(isinstance(o, BadUserInput) and "below itself" in o.message for o in refused)
+    await assert_no_cycle(catalog_db)
+
+
+async def assert_no_cycle(catalog_db: CatalogDb) -> None:
     async with catalog_db.sessions() as session:
         rows = await session.execute(select(Category.id, Category.parent_id))
         parents: dict[str, str | None] = {child: parent for child, parent in rows.all()}
@@ -318,3 +325,148 @@ async def test_concurrent_creations_with_one_sku_or_slug_conflict(
     made = await storm(engines, [make] * 10)
     assert len(successes(made)) == 1
     assert all(isinstance(o, Conflict) for o in made if isinstance(o, MosaicError)), made
+
+
+# -- forced: a racer arrives between a write's checks and its first write ----------------------
+
+
+@contextlib.asynccontextmanager
+async def impatient_sessions(database_url: str) -> AsyncIterator[Sessions]:
+    """Sessions on an engine whose statements never wait for a lock: one that would have to
+    wait fails at once (SQLite: no busy timeout; PostgreSQL: a 1 ms lock_timeout)."""
+    if database_url.startswith("sqlite"):
+        options: dict[str, Any] = {"connect_args": {"timeout": 0}}
+    else:
+        options = {"connect_args": {"server_settings": {"lock_timeout": "1"}}}
+    engine = create_async_engine(database_url, **options)
+    if database_url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _foreign_keys_on)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def run_before_first_write(session: AsyncSession, racer: Callable[[], Awaitable[None]]) -> None:
+    """Run `racer` once, when the session has made its checks but sent no write yet: before
+    its first flush, INSERT/UPDATE/DELETE statement or commit, whichever comes first."""
+    ran = False
+    real_flush, real_execute, real_commit = session.flush, session.execute, session.commit
+
+    async def race_once() -> None:
+        nonlocal ran
+        if not ran:
+            ran = True
+            await racer()
+
+    async def flush(*args: Any, **kwargs: Any) -> None:
+        if session.new or session.dirty or session.deleted:
+            await race_once()
+        await real_flush(*args, **kwargs)
+
+    async def execute(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(statement, Insert | Update | Delete):
+            await race_once()
+        return await real_execute(statement, *args, **kwargs)
+
+    async def commit() -> None:
+        await race_once()
+        await real_commit()
+
+    session.flush = flush  # type: ignore[method-assign]
+    session.execute = execute  # type: ignore[method-assign]
+    session.commit = commit  # type: ignore[method-assign]
+
+
+async def forced(
+    catalog_db: CatalogDb,
+    database_url: str,
+    write: Callable[[AsyncSession], Awaitable[Any]],
+    racer: Callable[[AsyncSession], Awaitable[Any]],
+    check: Callable[[], Awaitable[None]] | None = None,
+) -> tuple[Any, Any, Any]:
+    """The write, with an impatient racer sent between its checks and its first write; then
+    the racer again once the write is done (and `check` passed). Returns (first racer, write,
+    second racer)."""
+    attempts: list[Any] = []
+    async with impatient_sessions(database_url) as impatient:
+
+        async def race() -> None:
+            async with impatient() as session:
+                try:
+                    attempts.append(await racer(session))
+                except (DBAPIError, MosaicError) as error:
+                    attempts.append(error)
+
+        async with catalog_db.sessions() as session:
+            run_before_first_write(session, race)
+            try:
+                written = await write(session)
+            except MosaicError as error:
+                written = error
+    assert len(attempts) == 1, "the write never reached its first write"
+    if check is not None:
+        await check()
+    async with catalog_db.sessions() as session:
+        try:
+            again = await racer(session)
+        except MosaicError as error:
+            again = error
+    return attempts[0], written, again
+
+
+async def test_forced_category_deletion_waits_for_a_product_created_in_it(
+    catalog_db: CatalogDb, database_url: str
+) -> None:
+    category = await make_category(catalog_db, "forced-home")
+    data = ProductInput(
+        sku="FORCED", name="Forced", price=Money(100, "USD"), stock=1, category_id=category.id
+    )
+    first, written, again = await forced(
+        catalog_db,
+        database_url,
+        lambda session: products.create_product(session, ADMIN, data, Published()),
+        lambda session: categories.delete_category(session, ADMIN, category.id),
+    )
+    assert isinstance(first, DBAPIError), first  # it had to wait: refused by its impatience
+    assert isinstance(written, Product) and written.category_id == category.id
+    assert isinstance(again, Conflict) and "still holds 1 product" in again.message
+
+
+async def test_forced_crossing_category_moves(catalog_db: CatalogDb, database_url: str) -> None:
+    left = await make_category(catalog_db, "forced-left")
+    right = await make_category(catalog_db, "forced-right")
+
+    def move(category: Category, parent: Category) -> Callable[[AsyncSession], Awaitable[Any]]:
+        patch = CategoryPatch(parent_id=parent.id)
+        return lambda session: categories.update_category(session, ADMIN, category.id, patch)
+
+    first, written, again = await forced(
+        catalog_db, database_url, move(left, right), move(right, left),
+        check=lambda: assert_no_cycle(catalog_db),  # before a move reads a cyclic tree
+    )  # fmt: skip
+    assert isinstance(first, DBAPIError), first
+    assert isinstance(written, Category) and written.parent_id == right.id
+    assert isinstance(again, BadUserInput) and "below itself" in again.message
+
+
+async def test_forced_double_cancel_restocks_once(catalog_db: CatalogDb, database_url: str) -> None:
+    product = await make_product(catalog_db, "FORCED-CANCEL", stock=10, threshold=0)
+    buyer = Actor("forced-canceller")
+    order = await placed_order(catalog_db, buyer, product, 4)
+
+    def cancel(session: AsyncSession) -> Awaitable[Order]:
+        return orders.cancel_order(session, buyer, order.id, Published())
+
+    first, written, again = await forced(catalog_db, database_url, cancel, cancel)
+    assert isinstance(first, DBAPIError), first
+    assert isinstance(written, Order) and written.status == "CANCELLED"
+    assert isinstance(again, BadUserInput) and "from CANCELLED to CANCELLED" in again.message
+    assert await stock_of(catalog_db, product.id) == 10
+    assert await history(catalog_db, order.id) == [(None, "PENDING"), ("PENDING", "CANCELLED")]
