@@ -55,8 +55,9 @@ pytest: deps redis postgres peers compose-tool
 
 test: lint typecheck pytest
 
+# Debian's postgresql package puts initdb/pg_ctl off the PATH: the harness finds them on it.
 bench: deps redis postgres
-	bash bench/run.sh
+	PATH="$$PATH:$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)" bash bench/run.sh
 
 clean:
 	rm -rf .venv .data .mypy_cache .pytest_cache .ruff_cache
