@@ -18,6 +18,7 @@ from subgraphs.catalog.models import Category, Product, utcnow
 from subgraphs.catalog.service.base import (
     check_slug,
     check_text,
+    lock_row,
     require_admin,
     transaction,
 )
@@ -27,18 +28,6 @@ from subgraphs.common.writes import lock_key
 
 async def get_category(session: AsyncSession, category_id: str) -> Category:
     category = await session.get(Category, category_id)
-    if category is None:
-        raise NotFound(f"no category with id {category_id!r}")
-    return category
-
-
-async def _lock_category(session: AsyncSession, category_id: str) -> Category:
-    category = await session.scalar(
-        select(Category)
-        .where(Category.id == category_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
     if category is None:
         raise NotFound(f"no category with id {category_id!r}")
     return category
@@ -115,7 +104,7 @@ async def update_category(
     async with transaction(session):
         if patch.parent_id is not None and not patch.clear_parent:
             await lock_key(session, "catalog", "category-tree")  # before any row lock
-        category = await _lock_category(session, category_id)
+        category = await lock_row(session, Category, category_id, "category")
         if patch.name is not None:
             category.name = check_text(patch.name, "name", max_length=200)
         if patch.slug is not None:
@@ -139,7 +128,7 @@ async def delete_category(session: AsyncSession, actor: Actor, category_id: str)
     """Delete an empty leaf category; one with children or products is a CONFLICT."""
     require_admin(actor)
     async with transaction(session):
-        category = await _lock_category(session, category_id)
+        category = await lock_row(session, Category, category_id, "category")
         has_children = await session.scalar(
             select(exists().where(Category.parent_id == category_id))
         )

@@ -24,6 +24,7 @@ from subgraphs.catalog.service.base import (
     Outbox,
     check_currency,
     check_text,
+    lock_row,
     require_admin,
     transaction,
 )
@@ -58,19 +59,6 @@ def crossed_low(before: int, after: int, threshold: int) -> bool:
 
 async def get_product(session: AsyncSession, product_id: str) -> Product:
     product = await session.get(Product, product_id)
-    if product is None:
-        raise NotFound(f"no product with id {product_id!r}")
-    return product
-
-
-async def lock_product(session: AsyncSession, product_id: str) -> Product:
-    """The product, locked FOR UPDATE (PostgreSQL) until the transaction ends; NOT_FOUND."""
-    product = await session.scalar(
-        select(Product)
-        .where(Product.id == product_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
     if product is None:
         raise NotFound(f"no product with id {product_id!r}")
     return product
@@ -165,7 +153,7 @@ async def update_product(
     require_admin(actor)
     outbox = Outbox(actor.user_id)
     async with transaction(session):
-        product = await lock_product(session, product_id)
+        product = await lock_row(session, Product, product_id, "product")
         changed: list[str] = []
         if patch.name is not None:
             product.name = check_text(patch.name, "name", max_length=200)
@@ -212,7 +200,7 @@ async def delete_product(
     require_admin(actor)
     outbox = Outbox(actor.user_id)
     async with transaction(session):
-        product = await lock_product(session, product_id)
+        product = await lock_row(session, Product, product_id, "product")
         outbox.add("product.deleted", {"id": product.id, "sku": product.sku})
         await session.delete(product)
     await outbox.flush(events)
