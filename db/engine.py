@@ -51,6 +51,26 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+async def begin_write(session: AsyncSession) -> bool:
+    """On SQLite, make sure the session's transaction holds the write lock; True on SQLite.
+
+    pysqlite opens its transaction only at the first INSERT/UPDATE/DELETE, so reads before it
+    hold no lock and see whatever another connection has committed meanwhile; `BEGIN
+    IMMEDIATE` takes the database's write lock before the first read instead. Call it before
+    the transaction's first read. On other databases it does nothing and returns False: lock
+    rows there instead (subgraphs/common/writes.py).
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    raw = await connection.get_raw_connection()
+    # A transaction already open has written (pysqlite opens one only for a write), so it
+    # holds the write lock already; otherwise open one that takes it now.
+    if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -69,8 +89,10 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside a transaction: committed on success, rolled back on error."""
+        """A session inside a write transaction: committed on success, rolled back on error.
+        On SQLite it holds the write lock from its first read (`begin_write`)."""
         async with self.sessions() as session, session.begin():
+            await begin_write(session)
             yield session
 
     async def ping(self) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from subgraphs.common.writes import begin_write
+from db.engine import begin_write
 from subgraphs.tasks.models import Project, Task
 from subgraphs.tasks.unit import Unit
 

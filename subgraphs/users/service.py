@@ -3,7 +3,7 @@
 Every check runs before anything is written; a failed call leaves the database unchanged
 (except a refresh-token replay, which deliberately revokes the token's family).
 
-Writes run in `write_session` transactions, which hold SQLite's write lock from their first
+Writes run in `Database.transaction()`, which holds SQLite's write lock from its first
 read; on PostgreSQL they lock what they decide on: the user row (FOR UPDATE) for profile,
 preference and role changes, and a refresh token's family (an advisory lock) for rotation,
 replay and logout, so a token cannot be rotated into a family that is being revoked.
@@ -31,7 +31,7 @@ from subgraphs.common.keys import SigningKey
 from subgraphs.common.pagination import Page, paginate
 from subgraphs.common.settings import Settings
 from subgraphs.common.tokens import mint_access_token
-from subgraphs.common.writes import lock_key, write_session
+from subgraphs.common.writes import lock_key
 from subgraphs.users.models import RefreshToken, User
 from subgraphs.users.passwords import check_password_rules, hash_password, verify_password
 
@@ -117,7 +117,7 @@ class UserService:
             preferences={},
         )
         try:
-            async with write_session(self.db.sessions) as session:
+            async with self.db.transaction() as session:
                 taken = await session.scalar(select(User.id).where(User.email == email))
                 if taken is not None:
                     raise Conflict("An account with this email already exists", field="email")
@@ -178,7 +178,7 @@ class UserService:
                     f"Not an event type: {bad[0]!r} (expected e.g. 'task.assigned')",
                     field="optOuts",
                 )
-        async with write_session(self.db.sessions) as session:
+        async with self.db.transaction() as session:
             user = await session.get(
                 User, caller.user_id, with_for_update=True, populate_existing=True
             )
@@ -211,7 +211,7 @@ class UserService:
         return user
 
     async def _update(self, user_id: str, changes: dict[str, Any]) -> User:
-        async with write_session(self.db.sessions) as session:
+        async with self.db.transaction() as session:
             user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
             if user is None:
                 raise NotFound("No user with this id", id=user_id)
@@ -233,7 +233,7 @@ class UserService:
             or user is None
         ):
             raise Unauthenticated("Invalid email or password")
-        async with write_session(self.db.sessions) as session:
+        async with self.db.transaction() as session:
             refresh_token = self._add_refresh_token(session, user.id, family_id=new_id())
         return self._pair(user, refresh_token)
 
@@ -241,7 +241,7 @@ class UserService:
         now = datetime.now(UTC)
         replayed_family: str | None = None
         user: User | None = None
-        async with write_session(self.db.sessions) as session:
+        async with self.db.transaction() as session:
             token = await self._lock_token_family(session, refresh_token)
             if token is None or token.revoked_at is not None:
                 raise Unauthenticated("Invalid refresh token")
@@ -266,7 +266,7 @@ class UserService:
         return self._pair(user, rotated)
 
     async def logout(self, refresh_token: str) -> None:
-        async with write_session(self.db.sessions) as session:
+        async with self.db.transaction() as session:
             token = await self._lock_token_family(session, refresh_token)
             if token is None:
                 raise Unauthenticated("Invalid refresh token")

@@ -11,9 +11,9 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import begin_write
 from subgraphs.catalog.domain import Actor
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from subgraphs.common.writes import begin_write
 
 
 class EventSink(Protocol):
