@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from graphql import print_ast
-
+from router.planner.compact import compact_variable_definition
 from router.planner.groups import Group
 from router.planner.merge_groups import merge_same_path_groups
 from router.planner.operation import Operation
@@ -116,7 +115,8 @@ class _Assembler:
         group.selection.variables(variables)
         definitions = [v for v in self.operation.variables if v.variable.name.value in variables]
         usages = tuple(v.variable.name.value for v in definitions)
-        defs = [_compact(print_ast(v)) for v in definitions]
+        client_defs = tuple(compact_variable_definition(v) for v in definitions)
+        defs = list(client_defs)
         name = None
         if self.operation.name:
             name = f"{self.operation.name}__{group.subgraph}__{self.counter}"
@@ -145,7 +145,7 @@ class _Assembler:
             pretty_requires = tuple(lines)
         node = FetchNode(
             selection_text=group.selection.print_compact(),
-            variable_defs=tuple(_compact(print_ast(v)) for v in definitions),
+            variable_defs=client_defs,
             service=group.subgraph,
             operation=operation,
             operation_name=name,
@@ -159,10 +159,6 @@ class _Assembler:
         if group.entity:
             return FlattenNode(group.path, node)
         return node
-
-
-def _compact(text: str) -> str:
-    return text.replace(": ", ":").replace(" = ", "=").replace(", ", ",")
 
 
 def _strip(selection: SelectionSet, conditions: tuple[object, ...], entity: bool) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from graphql import ArgumentNode, DirectiveNode, print_ast
 
+from router.planner.compact import compact_arguments, compact_directive
 from router.planner.operation import Condition
 
 
@@ -23,11 +24,10 @@ class FieldItem:
         text = self.name if self.response_key == self.name else f"{self.response_key}: {self.name}"
         if compact and self.response_key != self.name:
             text = f"{self.response_key}:{self.name}"
-        if self.arguments:
-            sep = "," if compact else ", "
-            colon = ":" if compact else ": "
-            args = sep.join(f"{a.name.value}{colon}{_value(a, compact)}" for a in self.arguments)
-            text += f"({args})"
+        if compact:
+            text += compact_arguments(self.arguments)
+        elif self.arguments:
+            text += "(" + ", ".join(print_ast(a) for a in self.arguments) + ")"
         text += _directives(self.conditions, self.directives, compact)
         return text
 
@@ -46,19 +46,16 @@ class FragmentItem:
         return text + (directives if self.type_condition else directives.lstrip())
 
 
-def _value(arg: ArgumentNode, compact: bool) -> str:
-    text = print_ast(arg.value)
-    return text.replace(", ", ",").replace(": ", ":") if compact else text
-
-
 def _directives(
     conditions: tuple[Condition, ...], others: tuple[DirectiveNode, ...], compact: bool
 ) -> str:
-    parts = [c.render() for c in conditions] + [print_ast(d) for d in others]
+    if compact:
+        parts = [f"@{'include' if c.include else 'skip'}(if:${c.variable})" for c in conditions]
+        parts += [compact_directive(d) for d in others]
+    else:
+        parts = [c.render() for c in conditions] + [print_ast(d) for d in others]
     if not parts:
         return ""
-    if compact:
-        parts = [p.replace(": ", ":") for p in parts]
     return " " + " ".join(parts)
 
 

@@ -5,6 +5,7 @@ root fields read `data[<Root>][<field>]` (or `<field>@<json args>` when argument
 `_entities` finds each representation in `data.entities[<__typename>]` by its key fields. So a
 request that asks a subgraph for a field or type condition it does not have fails validation,
 exactly as a real subgraph would. Special values: `{"__error": "msg"}` raises a field error;
+`{"__echo": true}` answers the JSON of the arguments and directives the subgraph received;
 `data.__fail` in {"http500", "garbage", "timeout", "no-entities"} makes the whole subgraph fail.
 """
 
@@ -28,6 +29,7 @@ from graphql import (
     build_ast_schema,
     execute,
     extend_schema,
+    get_directive_values,
     parse,
     validate,
 )
@@ -136,7 +138,20 @@ def _resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
             value = source[key]
     if isinstance(value, dict) and "__error" in value:
         raise GraphQLError(str(value["__error"]), extensions=value.get("extensions"))
+    if isinstance(value, dict) and value.get("__echo"):
+        return _echo(info, args)
     return value
+
+
+def _echo(info: GraphQLResolveInfo, args: dict[str, Any]) -> str:
+    """The values this subgraph received, as coerced by graphql-core (defaults applied)."""
+    directives: dict[str, Any] = {}
+    for node in info.field_nodes[0].directives or ():
+        definition = info.schema.get_directive(node.name.value)
+        if definition is not None:
+            values = get_directive_values(definition, info.field_nodes[0], info.variable_values)
+            directives[node.name.value] = values
+    return json.dumps({"args": args, "directives": directives}, sort_keys=True, ensure_ascii=False)
 
 
 @dataclass
