@@ -46,7 +46,7 @@ async def create_project(unit: Unit, new: NewProject) -> Project:
             ProjectMember(project_id=project.id, user_id=member, added_at=now)
             for member in member_ids
         )
-        unit.record(events.PROJECT_CREATED, events.project_payload(project, member_ids=member_ids))
+        unit.record(events.PROJECT_CREATED, events.project_payload(project, sorted(member_ids)))
         await unit.commit()
     except BaseException:
         await unit.rollback()
@@ -66,6 +66,7 @@ async def update_project(unit: Unit, project_id: str, changes: ProjectChanges) -
         if changes.description is not None:
             project.description = validation.description(changes.description)
         project.updated_at = unit.now()
+        await _record(unit, events.PROJECT_UPDATED, project)
         await unit.commit()
     except BaseException:
         await unit.rollback()
@@ -84,7 +85,7 @@ async def archive_project(unit: Unit, project_id: str) -> Project:
             project.status = ProjectStatus.ARCHIVED
             project.archived_at = now
             project.updated_at = now
-            unit.record(events.PROJECT_ARCHIVED, events.project_payload(project))
+            await _record(unit, events.PROJECT_ARCHIVED, project)
         await unit.commit()
     except BaseException:
         await unit.rollback()
@@ -101,6 +102,7 @@ async def restore_project(unit: Unit, project_id: str) -> Project:
             project.status = ProjectStatus.ACTIVE
             project.archived_at = None
             project.updated_at = unit.now()
+            await _record(unit, events.PROJECT_RESTORED, project)
         await unit.commit()
     except BaseException:
         await unit.rollback()
@@ -114,7 +116,7 @@ async def delete_project(unit: Unit, project_id: str) -> str:
         project = await project_for(
             unit, project_id, owner_only="delete it", lock=ProjectLock.EXCLUSIVE
         )
-        payload = events.project_payload(project)
+        payload = events.project_payload(project, await _member_ids(unit, project_id))
         # Explicit deletes: SQLite enforces ON DELETE CASCADE only with a pragma.
         await unit.session.execute(delete(Task).where(Task.project_id == project_id))
         await unit.session.execute(
@@ -144,6 +146,7 @@ async def add_member(unit: Unit, project_id: str, user_id: str) -> Project:
                 ProjectMember(project_id=project_id, user_id=user_id, added_at=unit.now())
             )
             project.updated_at = unit.now()
+            await _record(unit, events.PROJECT_MEMBER_ADDED, project, user_id=user_id)
         await unit.commit()
     except BaseException:
         await unit.rollback()
@@ -169,8 +172,9 @@ async def remove_member(unit: Unit, project_id: str, user_id: str) -> Project:
             )
         )
         if removed.rowcount:  # type: ignore[attr-defined]
-            await _unassign_open_tasks(unit, project_id, user_id)
             project.updated_at = unit.now()
+            await _record(unit, events.PROJECT_MEMBER_REMOVED, project, user_id=user_id)
+            await _unassign_open_tasks(unit, project_id, user_id)
         await unit.commit()
     except BaseException:
         await unit.rollback()
@@ -196,3 +200,20 @@ async def _unassign_open_tasks(unit: Unit, project_id: str, user_id: str) -> Non
     await unit.session.flush()
     for task in tasks:
         unit.record(events.TASK_ASSIGNED, events.task_payload(task, previous_assignee_id=user_id))
+
+
+async def _member_ids(unit: Unit, project_id: str) -> list[str]:
+    """The project's members, sorted by id (a set; the order carries no meaning)."""
+    rows = await unit.session.scalars(
+        select(ProjectMember.user_id)
+        .where(ProjectMember.project_id == project_id)
+        .order_by(ProjectMember.user_id)
+    )
+    return list(rows)
+
+
+async def _record(unit: Unit, event_type: str, project: Project, **extra: str) -> None:
+    """Record a project event with the members as they are after this change."""
+    await unit.session.flush()
+    members = await _member_ids(unit, project.id)
+    unit.record(event_type, events.project_payload(project, members, **extra))

@@ -30,6 +30,7 @@ from subgraphs.catalog.service.base import (
 )
 from subgraphs.catalog.service.categories import subtree_ids
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.versions import version_from
 
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_STOCK = 1_000_000_000
@@ -37,14 +38,19 @@ MAX_IMAGES = 20
 
 
 def product_payload(product: Product) -> dict[str, Any]:
+    """Everything a consumer keeping a copy needs (search indexes name and description);
+    `version` orders the events of one product (subgraphs/common/versions.py)."""
     return {
         "id": product.id,
         "sku": product.sku,
         "name": product.name,
+        "description": product.description,
         "price": {"amount": product.price_amount, "currency": product.price_currency},
         "categoryId": product.category_id,
         "stock": product.stock,
         "active": product.active,
+        "createdAt": product.created_at.isoformat(),
+        "version": version_from(product.updated_at),
     }
 
 
@@ -201,7 +207,9 @@ async def delete_product(
     outbox = Outbox(actor.user_id)
     async with transaction(session):
         product = await lock_row(session, Product, product_id, "product")
-        outbox.add("product.deleted", {"id": product.id, "sku": product.sku})
+        # The version of the last state: a delete beats every event of that version or older.
+        version = version_from(product.updated_at)
+        outbox.add("product.deleted", {"id": product.id, "sku": product.sku, "version": version})
         await session.delete(product)
     await outbox.flush(events)
     return product_id

@@ -111,7 +111,9 @@ async def test_every_catalog_event_is_published(api: CatalogApi) -> None:
     assert (changed[0].payload["from"], changed[0].payload["to"]) == ("PENDING", "PROCESSING")
     assert changed[0].payload["buyerId"] == "alice" and changed[0].actor_id == ADMIN
     assert deleted[0].type == "product.deleted"
-    assert deleted[0].payload == {"id": lamp["id"], "sku": "LAMP"}
+    assert deleted[0].payload["id"] == lamp["id"] and deleted[0].payload["sku"] == "LAMP"
+    assert deleted[0].payload["version"] >= updated[-1].payload["version"]
+    assert updated[0].payload["version"] > event.payload["version"]
 
 
 async def test_refused_changes_publish_nothing(api: CatalogApi) -> None:

@@ -117,7 +117,8 @@ async def test_product_crud_and_events(catalog_db: CatalogDb, published: Publish
         assert change["price"] == {"amount": 2499, "currency": "EUR"}
         assert set(change["changed"]) == {"price", "images", "category"}
         assert await products.delete_product(session, ADMIN, product_id, published) == product_id
-        assert published.of("product.deleted") == [{"id": product_id, "sku": "BOOK-1"}]
+        (deleted,) = published.of("product.deleted")
+        assert deleted == {"id": product_id, "sku": "BOOK-1", "version": change["version"]}
     # the product is gone, and nothing was written by the refused calls
     async with catalog_db.sessions() as session:
         assert await session.get(Product, product_id) is None

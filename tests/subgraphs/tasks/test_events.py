@@ -12,7 +12,14 @@ import pytest
 from subgraphs.common.events import Event, EventBus, InProcessEventBus, RedisEventBus
 from subgraphs.common.settings import Settings
 from tests.subgraphs.tasks.conftest import TasksApi, serve_tasks
-from tests.subgraphs.tasks.test_api import ALICE, BOB, UPDATE_TASK, make_project, make_task
+from tests.subgraphs.tasks.test_api import (
+    ALICE,
+    BOB,
+    CAROL,
+    UPDATE_TASK,
+    make_project,
+    make_task,
+)
 from tests.utils.servers import RedisServer
 
 TYPES = ["task.created", "task.assigned", "task.updated", "task.completed", "project.archived"]
@@ -70,9 +77,11 @@ async def test_mutations_publish_the_domain_events(served: TasksApi) -> None:
     assert status_changed.type == "task.updated" and status_changed.payload["changed"] == ["status"]
     assert completed.type == "task.completed" and completed.payload["status"] == "DONE"
     assert archived.type == "project.archived" and archived.actor_id == ALICE
-    assert archived.payload == {
-        "project_id": project_id, "name": "Launch", "owner_id": ALICE, "status": "ARCHIVED",
+    assert {k: v for k, v in archived.payload.items() if k not in ("created_at", "version")} == {
+        "project_id": project_id, "name": "Launch", "description": "", "owner_id": ALICE,
+        "status": "ARCHIVED", "member_ids": sorted([ALICE, BOB]),
     }  # fmt: skip
+    assert created.payload["description"] == "" and created.payload["tags"] == []
     assert len({e.id for e in (created, assigned, updated, completed, archived)}) == 5
 
 
@@ -87,3 +96,43 @@ async def test_durable_consumers_get_each_event_once(served: TasksApi) -> None:
     assert [e.payload["title"] for e in events] == ["one", "two"]
     assert all(e.payload["assignee_id"] == BOB for e in events)
     await consumer.aclose()  # type: ignore[attr-defined]
+
+
+PROJECT_EVENTS = [
+    "project.updated",
+    "project.member_added",
+    "project.member_removed",
+    "project.archived",
+    "project.restored",
+    "project.deleted",
+]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_every_project_change_carries_its_members_and_a_growing_version(
+    served: TasksApi,
+) -> None:
+    """What search needs to show a project's tasks to its members only."""
+    project_id = await make_project(served, members=(BOB,))
+    variables = {"p": project_id, "u": CAROL}
+    async with served.events.subscribe(PROJECT_EVENTS) as live:
+        stream = aiter(live)
+        for mutation in (
+            'updateProject(id: $p, input: {name: "Relaunch"}) { id }',
+            "addProjectMember(projectId: $p, userId: $u) { id }",
+            "removeProjectMember(projectId: $p, userId: $u) { id }",
+            "archiveProject(id: $p) { id }",
+            "restoreProject(id: $p) { id }",
+            "deleteProject(id: $p)",
+        ):
+            declared = "$p: ID!, $u: ID!" if "$u" in mutation else "$p: ID!"
+            await served.ok(f"mutation ({declared}) {{ {mutation} }}", variables, user=ALICE)
+        received = await take(stream, 6)
+    assert [e.type for e in received] == PROJECT_EVENTS
+    two, three = sorted([ALICE, BOB]), sorted([ALICE, BOB, CAROL])
+    assert [e.payload["member_ids"] for e in received] == [two, three, two, two, two, two]
+    assert received[1].payload["user_id"] == CAROL == received[2].payload["user_id"]
+    assert all(e.payload["name"] == "Relaunch" for e in received)
+    versions = [e.payload["version"] for e in received]
+    assert versions[:5] == sorted(set(versions[:5]))  # every change is newer than the last
+    assert versions[5] == versions[4]  # the delete carries the version of the last state
