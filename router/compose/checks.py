@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 from graphql import find_breaking_changes, find_dangerous_changes
 
-from router.compose.api_schema import api_schema
 from router.compose.join_metadata import join_metadata
+from router.federation.api_schema import api_schema
 
 
 @dataclass(frozen=True)

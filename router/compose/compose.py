@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from graphql import GraphQLError, print_ast
 
-from router.compose.api_schema import api_schema
 from router.compose.context import MergeContext, subgraph_facts
 from router.compose.errors import CompositionError
 from router.compose.inaccessible import validate_inaccessible
@@ -17,6 +16,7 @@ from router.compose.print_supergraph import print_supergraph
 from router.compose.satisfiability import check_satisfiability
 from router.compose.subgraph import Subgraph, parse_subgraph
 from router.compose.validate_subgraph import validate_subgraph
+from router.federation import SupergraphError, api_schema
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def compose(sources: Sequence[SubgraphSource]) -> CompositionResult:
     sdl = print_supergraph(merged)
     try:
         api_schema(sdl)
-    except (GraphQLError, TypeError) as exc:
+    except (GraphQLError, TypeError, SupergraphError) as exc:
         return CompositionResult(None, (CompositionError("INVALID_GRAPHQL", str(exc)),))
     return CompositionResult(sdl, ())
 

@@ -17,10 +17,10 @@ from graphql import (
 from graphql.error import GraphQLSyntaxError
 
 from router.compose.errors import CompositionError
-from router.compose.fieldset import parse_field_set
 from router.compose.model import Graph, MElement, MType
 from router.compose.subgraph import Common, Subgraph, named_type
 from router.compose.typeref import NamedSubtype
+from router.federation.fieldset import parse_field_set
 
 
 def graph_enum_names(names: list[str]) -> list[str]:

@@ -8,23 +8,20 @@ the field's own type; field sets are compared normalized).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from graphql import (
-    BooleanValueNode,
     EnumTypeDefinitionNode,
-    EnumValueNode,
+    FieldDefinitionNode,
     InputObjectTypeDefinitionNode,
+    InputValueDefinitionNode,
     InterfaceTypeDefinitionNode,
     ObjectTypeDefinitionNode,
-    StringValueNode,
     TypeDefinitionNode,
-    UnionTypeDefinitionNode,
     parse,
     print_ast,
 )
 
-from router.compose.fieldset import normalize_field_set
+from router.federation import JoinReader, normalize_field_set, read_links, schema_definition
 
 FieldRoute = tuple[str, str, str, str, bool, str, bool, str]
 TypeJoin = tuple[str, str, bool, bool]
@@ -44,98 +41,57 @@ class JoinMetadata:
         return {r[0] for r in self.fields.get(coordinate, []) if not r[4] and not r[6]}
 
 
-def _args(directive: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for arg in directive.arguments or ():
-        value = arg.value
-        if isinstance(value, StringValueNode | BooleanValueNode):
-            out[arg.name.value] = value.value
-        elif isinstance(value, EnumValueNode):
-            out[arg.name.value] = value.value
-        else:
-            out[arg.name.value] = print_ast(value)
-    return out
-
-
 def join_metadata(supergraph_sdl: str) -> JoinMetadata:
     document = parse(supergraph_sdl)
-    meta = JoinMetadata()
-    enum_to_name: dict[str, str] = {}
+    links = read_links(schema_definition(document))
+    join = JoinReader(document, links)
+    meta = JoinMetadata(graphs={g.name: g.url for g in join.graphs.values()})
     for d in document.definitions:
-        if isinstance(d, EnumTypeDefinitionNode) and d.name.value == "join__Graph":
-            for value in d.values or ():
-                for directive in value.directives or ():
-                    if directive.name.value == "join__graph":
-                        args = _args(directive)
-                        enum_to_name[value.name.value] = args["name"]
-                        meta.graphs[args["name"]] = args["url"]
-    for d in document.definitions:
-        if not isinstance(d, TypeDefinitionNode) or d.name.value.startswith(("join__", "link__")):
+        if not isinstance(d, TypeDefinitionNode) or any(k.owns(d.name.value) for k in links):
             continue
-        type_graphs: list[str] = []
-        joins: list[TypeJoin] = []
-        for directive in d.directives or ():
-            args = _args(directive)
-            graph = enum_to_name.get(args.get("graph", ""), "")
-            if directive.name.value == "join__type":
-                if graph not in type_graphs:
-                    type_graphs.append(graph)
-                key = args.get("key")
-                joins.append(
-                    (
-                        graph,
-                        normalize_field_set(key) if key else "",
-                        args.get("resolvable", True),
-                        args.get("isInterfaceObject", False),
-                    )
-                )
-            elif directive.name.value == "join__implements":
-                meta.implements.append((graph, d.name.value, args["interface"]))
-            elif directive.name.value == "join__unionMember":
-                meta.union_members.append((graph, d.name.value, args["member"]))
-        meta.types[d.name.value] = sorted(joins)
+        joins = join.types(d)
+        type_graphs = list(dict.fromkeys(j.graph for j in joins))
+        meta.types[d.name.value] = sorted(
+            (j.graph, normalize_field_set(j.key) if j.key else "", j.resolvable,
+             j.is_interface_object)
+            for j in joins
+        )  # fmt: skip
+        meta.implements += [(g, d.name.value, i) for g, i in join.implements(d)]
+        meta.union_members += [(g, d.name.value, m) for g, m in join.members(d)]
         if isinstance(
             d,
             ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode | InputObjectTypeDefinitionNode,
         ):
             for f in d.fields or ():
-                meta.fields[f"{d.name.value}.{f.name.value}"] = _routes(
-                    f, type_graphs, enum_to_name
-                )
+                meta.fields[f"{d.name.value}.{f.name.value}"] = _routes(join, f, type_graphs)
         if isinstance(d, EnumTypeDefinitionNode):
             for value in d.values or ():
-                graphs = [
-                    enum_to_name.get(_args(x).get("graph", ""), "")
-                    for x in value.directives or ()
-                    if x.name.value == "join__enumValue"
-                ]
+                graphs = join.enum_value_graphs(value)
                 meta.enum_values[f"{d.name.value}.{value.name.value}"] = sorted(graphs)
-        if isinstance(d, UnionTypeDefinitionNode):
-            pass
     meta.implements.sort()
     meta.union_members.sort()
     return meta
 
 
-def _routes(f: Any, type_graphs: list[str], enum_to_name: dict[str, str]) -> list[FieldRoute]:
+def _routes(
+    join: JoinReader,
+    f: FieldDefinitionNode | InputValueDefinitionNode,
+    type_graphs: list[str],
+) -> list[FieldRoute]:
     own_type = print_ast(f.type)
-    joins = [d for d in f.directives or () if d.name.value == "join__field"]
+    joins = join.fields(f)
     if not joins:
         return sorted((g, "", "", own_type, False, "", False, "") for g in type_graphs)
-    routes: list[FieldRoute] = []
-    for directive in joins:
-        args = _args(directive)
-        graph = enum_to_name.get(args.get("graph", ""), "")
-        routes.append(
-            (
-                graph,
-                normalize_field_set(args["requires"]) if args.get("requires") else "",
-                normalize_field_set(args["provides"]) if args.get("provides") else "",
-                args.get("type") or own_type,
-                bool(args.get("external", False)),
-                args.get("override") or "",
-                bool(args.get("usedOverridden", False)),
-                args.get("overrideLabel") or "",
-            )
+    return sorted(
+        (
+            j.graph or "",
+            normalize_field_set(j.requires) if j.requires else "",
+            normalize_field_set(j.provides) if j.provides else "",
+            j.type or own_type,
+            j.external,
+            j.override or "",
+            j.used_overridden,
+            j.override_label or "",
         )
-    return sorted(routes)
+        for j in joins
+    )

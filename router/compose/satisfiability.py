@@ -20,9 +20,9 @@ from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 from graphql.error import GraphQLSyntaxError
 
 from router.compose.context import MergeContext
-from router.compose.fieldset import parse_field_set
 from router.compose.model import MType
 from router.compose.subgraph import named_type
+from router.federation.fieldset import parse_field_set
 
 MAX_JUMPS = 3
 MAX_NODES = 20_000  # bound on distinct (type, subgraph options) nodes visited

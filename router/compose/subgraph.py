@@ -525,7 +525,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> tuple[Subgraph | None, list
 
 def _apply_fake_externals(subgraph: Subgraph) -> None:
     """Key fields marked @external on an extension are not really external (fed1 heritage)."""
-    from router.compose.fieldset import parse_field_set, selected_fields
+    from router.federation.fieldset import parse_field_set, selected_fields
 
     for typedef in subgraph.types.values():
         for key in typedef.keys:

@@ -9,7 +9,6 @@ from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 from graphql.error import GraphQLSyntaxError
 
 from router.compose.errors import CompositionError
-from router.compose.fieldset import parse_field_set
 from router.compose.subgraph import (
     BUILTIN_SCALARS,
     Field,
@@ -18,6 +17,7 @@ from router.compose.subgraph import (
     named_type,
     type_str,
 )
+from router.federation.fieldset import parse_field_set
 
 LABEL = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
 PERCENT = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")

@@ -8,14 +8,11 @@ from typing import Literal
 
 from graphql import GraphQLSchema, SelectionSetNode
 
+from router.federation.join import Graph
+
+__all__ = ["FieldModel", "FieldSource", "Graph", "Key", "Supergraph", "TypeKind", "TypeModel"]
+
 TypeKind = Literal["object", "interface", "union", "enum", "scalar", "input"]
-
-
-@dataclass(frozen=True)
-class Graph:
-    name: str  # the subgraph's name, used in plans and logs
-    url: str
-    enum_value: str  # its join__Graph value
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ from graphql import (
     print_schema,
 )
 
-from router.compose import SubgraphSource, compose, print_api_schema
+from router.compose import SubgraphSource, compose
 from router.compose.join_metadata import join_metadata
+from router.federation import print_api_schema
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"

@@ -15,7 +15,7 @@ import pytest
 from graphql import lexicographic_sort_schema, print_schema
 
 from router.compose.config import load_config, sources
-from router.compose.fieldset import normalize_field_set
+from router.federation import normalize_field_set
 from router.supergraph import Supergraph, load_supergraph
 from tests.router.compose.oracle_support import Comparison, compare_all, fixture_sets
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graphql import DirectiveNode, SchemaDefinitionNode, ValueNode, value_from_ast_untyped
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    SchemaDefinitionNode,
+    ValueNode,
+    value_from_ast_untyped,
+)
 
 LINK_URL = re.compile(
     r"^https?://[^/]+(?:/[^/]+)*/(?P<name>[A-Za-z_][\w-]*)/v(?P<version>\d+\.\d+)/?$"
@@ -124,6 +130,10 @@ def check_supported(links: tuple[Link, ...]) -> None:
                 f"unsupported feature {link.url} (for: {link.purpose}): Mosaic cannot serve "
                 "a supergraph that links it"
             )
+
+
+def schema_definition(document: DocumentNode) -> SchemaDefinitionNode | None:
+    return next((d for d in document.definitions if isinstance(d, SchemaDefinitionNode)), None)
 
 
 def find_link(links: tuple[Link, ...], name: str) -> Link | None:

@@ -1,7 +1,10 @@
-"""Derive the API schema (what clients see) from the supergraph document.
+"""Derive the API schema (what clients see) from the supergraph document, as Apollo's
+`toAPISchema` does.
 
 Removes `@inaccessible` elements, every definition and application of linked features
 (`join__*`, `link__*`, `@link`, `@tag`, `@inaccessible`, ...), and custom `@defer`/`@stream`.
+The router serves this schema and `mosaic check` compares two of them, so a check judges
+breaking changes against exactly what clients are served.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import (
-    BREAK,
     DirectiveDefinitionNode,
     DirectiveNode,
     DocumentNode,
@@ -22,11 +24,13 @@ from graphql import (
     build_ast_schema,
     get_named_type,
     is_object_type,
+    parse,
+    print_schema,
     visit,
 )
 from graphql.language import REMOVE
 
-from router.supergraph.links import Link, SupergraphError, find_link
+from router.federation.links import Link, SupergraphError, find_link, read_links, schema_definition
 
 _BUILTIN_DIRECTIVES = {"skip", "include", "deprecated", "specifiedBy", "oneOf"}
 
@@ -98,7 +102,7 @@ def build_api_schema(document: DocumentNode, links: tuple[Link, ...]) -> GraphQL
         stripped = visit(stripped, _DropDangling(removed))
     try:
         schema = build_ast_schema(stripped)
-    except Exception as error:  # pragma: no cover - composition guarantees a valid result
+    except Exception as error:  # an invalid supergraph file, never one composition produced
         raise SupergraphError(f"the API schema is invalid: {error}") from error
     _check_no_dangling(schema, removed)
     return schema
@@ -116,4 +120,14 @@ def _check_no_dangling(schema: GraphQLSchema, removed: set[str]) -> None:
                 )
 
 
-_ = BREAK
+def api_schema(supergraph_sdl: str) -> GraphQLSchema:
+    """The API schema of a supergraph SDL; raises SupergraphError when it cannot be derived."""
+    try:
+        document = parse(supergraph_sdl)
+    except Exception as error:
+        raise SupergraphError(f"the supergraph does not parse: {error}") from error
+    return build_api_schema(document, read_links(schema_definition(document)))
+
+
+def print_api_schema(supergraph_sdl: str) -> str:
+    return print_schema(api_schema(supergraph_sdl))

@@ -1,21 +1,25 @@
-"""Field sets (`@key(fields:)`, `@requires`, `@provides`): parsing and walking."""
+"""Field sets (`@key(fields:)`, `@requires`, `@provides`): the one parser, and helpers.
+
+Composition, the supergraph loader and the checks all parse field sets here, so a field set
+is valid or invalid the same way everywhere.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, Source, parse, print_ast
+from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, print_ast
 from graphql.error import GraphQLSyntaxError
-from graphql.language import OperationDefinitionNode
+from graphql.language.parser import Parser
+from graphql.language.token_kind import TokenKind
 
 
 def parse_field_set(text: str) -> SelectionSetNode:
-    """Parse `id org { id }` as a selection set; raises GraphQLSyntaxError."""
-    document = parse("{" + text + "}", no_location=True)
-    operation = document.definitions[0]
-    if len(document.definitions) != 1 or not isinstance(operation, OperationDefinitionNode):
-        raise GraphQLSyntaxError(Source(text), 0, "a field set is one selection set")
-    return operation.selection_set
+    """Parse `id org { id }` as a selection set; raises GraphQLSyntaxError, also for anything
+    after the selection set (`id } { name` is not a field set)."""
+    parser = Parser("{" + text + "}", no_location=True)
+    parser.expect_token(TokenKind.SOF)
+    selection_set = parser.parse_selection_set()
+    parser.expect_token(TokenKind.EOF)
+    return selection_set
 
 
 def normalize_field_set(text: str) -> str:
@@ -25,16 +29,6 @@ def normalize_field_set(text: str) -> str:
     except GraphQLSyntaxError:
         return " ".join(text.split())
     return " ".join(printed.strip()[1:-1].split())
-
-
-@dataclass(frozen=True)
-class Selected:
-    """One field selected by a field set: parent type name, field name, and nesting."""
-
-    parent: str
-    field: str
-    has_subselection: bool
-    depth: int
 
 
 def selected_fields(selection_set: SelectionSetNode, parent: str) -> list[tuple[str, FieldNode]]:
