@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -32,7 +32,53 @@ class RouterSettings(BaseSettings):
     # override_subgraph_url): "users=http://users:4001/graphql,tasks=http://tasks:4002/graphql".
     subgraph_urls: Annotated[dict[str, str], NoDecode] = {}
 
-    @field_validator("propagate_headers", "override_labels", mode="before")
+    # Traffic shaping towards subgraphs: extra attempts of a failed query (never a mutation)
+    # with exponential backoff and jitter; a circuit breaker per subgraph (0 failures: off).
+    subgraph_retries: int = Field(default=2, ge=0, le=10)
+    subgraph_retry_backoff: float = Field(default=0.05, ge=0)  # seconds before the first retry
+    breaker_failures: int = Field(default=5, ge=0)
+    breaker_open_seconds: float = Field(default=60.0, gt=0)
+    # Upstream trust: HMAC-SHA256 key for signing subgraph requests (subgraphs read the same
+    # variable, MOSAIC_ROUTER_SIGNING_KEY, to verify). Unset: requests go unsigned.
+    signing_key: str | None = Field(default=None, min_length=32)
+
+    # JWT authentication: keys from a JWKS URL or a static JWKS (JSON); both unset: off.
+    jwt_jwks_url: str | None = None
+    jwt_jwks: str | None = None
+    jwt_algorithms: Annotated[list[str], NoDecode] = ["RS256"]
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway: float = Field(default=60.0, ge=0)  # seconds of clock skew for exp/nbf
+    jwt_cookie: str = "mosaic_auth"  # the httpOnly cookie read when there is no Authorization
+    jwt_jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    jwt_jwks_min_refresh: float = Field(default=10.0, ge=0)  # between refetches on unknown kid
+    jwt_claims_header: str = ""  # forward verified claims (JSON) to subgraphs in this header
+
+    # Rate limits: "100/minute,1000/hour,10000/day" (off when empty), counted per the parts of
+    # rate_limit_by (ip, user, operation); in Redis when redis_url is set, else in memory.
+    rate_limits: Annotated[list[str], NoDecode] = []
+    rate_limit_by: Annotated[list[str], NoDecode] = ["ip"]
+    rate_limit_on_redis_failure: Literal["open", "closed"] = "open"
+    redis_url: str | None = None
+    ip_allow: Annotated[list[str], NoDecode] = []  # CIDRs; when set, only these may call
+    ip_deny: Annotated[list[str], NoDecode] = []  # CIDRs refused (checked first)
+
+    # Persisted documents: APQ (Apollo's protocol; in Redis when redis_url is set), and a
+    # trusted-documents manifest (`mosaic operations publish`), optionally as a safelist.
+    apq: bool = True
+    persisted_documents: str | None = None
+    persisted_documents_safelist: bool = False
+
+    @field_validator(
+        "propagate_headers",
+        "override_labels",
+        "jwt_algorithms",
+        "rate_limits",
+        "rate_limit_by",
+        "ip_allow",
+        "ip_deny",
+        mode="before",
+    )
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -65,4 +111,45 @@ class RouterSettings(BaseSettings):
         for name, url in value.items():
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"the URL for subgraph {name!r} must be http(s)://, got {url!r}")
+        return value
+
+    @field_validator("signing_key", "jwt_jwks_url", "jwt_jwks", "redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _algorithms(cls, value: list[str]) -> list[str]:
+        from router.auth.jwt import KEY_TYPES
+
+        for alg in value:
+            if alg not in KEY_TYPES:
+                raise ValueError(f"unsupported JWT algorithm {alg!r} (never 'none')")
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _limits(cls, value: list[str]) -> list[str]:
+        from router.traffic.ratelimit import parse_limit
+
+        for limit in value:
+            parse_limit(limit)
+        return value
+
+    @field_validator("rate_limit_by")
+    @classmethod
+    def _by(cls, value: list[str]) -> list[str]:
+        for part in value:
+            if part not in ("ip", "user", "operation"):
+                raise ValueError(f"rate_limit_by takes ip, user, operation; got {part!r}")
+        return value
+
+    @field_validator("ip_allow", "ip_deny")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
         return value

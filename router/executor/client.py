@@ -1,9 +1,16 @@
 """Subgraph clients: one pooled keep-alive HTTP/1.1 origin per subgraph (router/executor/http1.py),
-JSON answers parsed once, identical in-flight requests shared."""
+JSON answers parsed once, identical in-flight requests shared.
+
+Traffic shaping per subgraph: a circuit breaker (router/traffic/breaker.py) in front of each
+origin, and retries of queries only (never of a mutation: a write must happen exactly as often
+as the client asked) with exponential backoff and full jitter. Each attempt is signed afresh
+when a signing key is set (router/executor/signing.py), so a retry is never a replay.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -11,15 +18,21 @@ from typing import Any
 import orjson
 
 from router.executor.http1 import HttpError, Origin
+from router.executor.signing import Signer
+from router.traffic.breaker import Breaker
 
 
 class SubgraphFailure(Exception):
     """A subgraph request failed at the transport or protocol level."""
 
-    def __init__(self, message: str, code: str = "SUBREQUEST_HTTP_ERROR") -> None:
+    def __init__(
+        self, message: str, code: str = "SUBREQUEST_HTTP_ERROR", retryable: bool = True
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        # A timeout is not retried: another full timeout would only make the client wait more.
+        self.retryable = retryable
 
 
 class SubgraphClients:
@@ -32,12 +45,26 @@ class SubgraphClients:
         dedup: bool = True,
         max_connections: int = 100,
         ssl_context: ssl.SSLContext | None = None,
+        signer: Signer | None = None,
+        retries: int = 0,
+        backoff: float = 0.05,
+        breaker_failures: int = 0,
+        breaker_seconds: float = 60.0,
     ) -> None:
         self.urls = dict(urls)
         self.timeout = timeout
         self.dedup = dedup
         self.max_connections = max_connections
         self.ssl_context = ssl_context  # for https subgraphs; default: the system's CAs
+        self.signer = signer
+        self.retries = retries  # extra attempts of an idempotent request after a failure
+        self.backoff = backoff  # seconds before the first retry; doubles each time, jittered
+        # breaker_failures 0: no breakers (nothing on the hot path).
+        self.breakers: dict[str, Breaker] = (
+            {name: Breaker(breaker_failures, breaker_seconds) for name in self.urls}
+            if breaker_failures > 0
+            else {}
+        )
         self._origins: dict[str, Origin] = {}
         self._inflight: dict[
             tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Future[Any]
@@ -94,12 +121,53 @@ class SubgraphClients:
         headers: tuple[tuple[str, str], ...],
         retry: bool = True,
     ) -> dict[str, Any]:
+        if not self.breakers and not self.retries:
+            return await self._attempt(service, body, headers, retry)
+        attempts = 1 + (self.retries if retry else 0)
+        for attempt in range(attempts):
+            breaker = self.breakers.get(service)
+            if breaker is not None and not breaker.allow():
+                raise SubgraphFailure(
+                    f"HTTP fetch failed from '{service}': circuit open after repeated failures"
+                    f" (retry in {breaker.retry_after():.0f} s)",
+                    "SUBREQUEST_CIRCUIT_OPEN",
+                    retryable=False,
+                )
+            try:
+                result = await self._attempt(service, body, headers, retry)
+            except SubgraphFailure as failure:
+                if breaker is not None:
+                    breaker.failure()
+                if attempt + 1 == attempts or not failure.retryable:
+                    raise
+            except BaseException:
+                if breaker is not None:
+                    breaker.abandon()
+                raise
+            else:
+                if breaker is not None:
+                    breaker.success()
+                return result
+            # Full jitter (AWS's "exponential backoff and jitter"): spreads the retries of
+            # many requests that failed together.
+            await asyncio.sleep(random.uniform(0, self.backoff * 2**attempt))
+        raise AssertionError("unreachable")
+
+    async def _attempt(
+        self,
+        service: str,
+        body: bytes,
+        headers: tuple[tuple[str, str], ...],
+        retry: bool,
+    ) -> dict[str, Any]:
         origin = self._origins.get(service) or self._origin(service)
+        if self.signer is not None:
+            headers = (*headers, self.signer.header("POST", origin.target, body))
         try:
             status, raw = await origin.post(origin.encode(body, headers), retry)
         except TimeoutError:
             raise SubgraphFailure(
-                f"HTTP fetch failed from '{service}': request timed out"
+                f"HTTP fetch failed from '{service}': request timed out", retryable=False
             ) from None
         except HttpError as error:
             raise SubgraphFailure(f"HTTP fetch failed from '{service}': {error}") from None
@@ -114,6 +182,23 @@ class SubgraphClients:
                 f"HTTP fetch failed from '{service}': {status}: not a GraphQL response"
             )
         return payload
+
+    def details(self) -> dict[str, Any]:
+        """Per subgraph: its circuit breaker and connection pool, for /ready."""
+        out: dict[str, Any] = {}
+        for name in self.urls:
+            entry: dict[str, Any] = {}
+            breaker = self.breakers.get(name)
+            if breaker is not None:
+                entry["circuit"] = breaker.details()
+            origin = self._origins.get(name)
+            entry["connections"] = {
+                "open": origin.size if origin is not None else 0,
+                "idle": len(origin.idle) if origin is not None else 0,
+                "limit": self.max_connections,
+            }
+            out[name] = entry
+        return out
 
     async def close(self) -> None:
         origins, self._origins = self._origins, {}

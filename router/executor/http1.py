@@ -218,6 +218,7 @@ class Origin:
         target = parts.path or "/"
         if parts.query:
             target = f"{target}?{parts.query}"
+        self.target = target  # what request signatures cover as the path
         self.request_line = f"POST {target} HTTP/1.1\r\nhost: {host}\r\n".encode("latin-1")
         self.head = self.request_line + b"".join(DEFAULTED_HEADERS.values())
         self.idle: list[Connection] = []  # most recently used last

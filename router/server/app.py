@@ -3,6 +3,7 @@ path, and Starlette for /health, /ready and the lifespan (hot-reload watcher).""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,7 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from router.persisted.documents import PersistedDocuments
 from router.server import gctune
+from router.server.edge import Edge, Refused
 from router.server.pipeline import GraphQLRequest
 from router.server.reload import StateHolder
 from router.settings import RouterSettings
@@ -57,10 +60,14 @@ async def _send(
 class GraphQLEndpoint:
     """POST/GET /graphql per GraphQL over HTTP, reading only what it needs from the scope."""
 
-    def __init__(self, holder: StateHolder, settings: RouterSettings) -> None:
+    def __init__(self, holder: StateHolder, settings: RouterSettings, edge: Edge) -> None:
         self.holder = holder
         self.settings = settings
-        self.propagate = frozenset(h.encode() for h in settings.propagate_headers)
+        self.edge = edge
+        propagate = {h.encode() for h in settings.propagate_headers}
+        if edge.claims_header:  # only the router may say what the claims are
+            propagate.discard(edge.claims_header.encode())
+        self.propagate = frozenset(propagate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
@@ -69,7 +76,16 @@ class GraphQLEndpoint:
                 send, 405, _error_body("Use GET or POST."), JSON, [(b"allow", b"GET, POST")]
             )
             return
-        accept = content_type = authorization = plan_header = ""
+        edge = self.edge
+        client = scope.get("client")
+        address = client[0] if client else ""
+        if edge.ip_filter is not None:
+            try:
+                edge.check_address(address)
+            except Refused as refused:
+                await _send(send, refused.status, _error_body(refused.message, refused.code), JSON)
+                return
+        accept = content_type = authorization = plan_header = cookie = ""
         forwarded: list[tuple[str, str]] = []
         propagate = self.propagate
         for name, value in scope["headers"]:
@@ -79,6 +95,8 @@ class GraphQLEndpoint:
                 content_type = value.decode("latin-1")
             elif name == PLAN_HEADER_BYTES:
                 plan_header = value.decode("latin-1").lower()
+            elif name == b"cookie":
+                cookie = value.decode("latin-1")
             if name == b"authorization":
                 authorization = value.decode("latin-1")
             if name in propagate:
@@ -93,12 +111,13 @@ class GraphQLEndpoint:
             query_string = scope.get("query_string", b"").decode("latin-1")
             raw = {k: v[0] for k, v in parse_qs(query_string).items()}
             params = {"query": raw.get("query"), "operationName": raw.get("operationName")}
-            if raw.get("variables"):
-                try:
-                    params["variables"] = orjson.loads(raw["variables"])
-                except orjson.JSONDecodeError:
-                    await _send(send, 400, _error_body("variables is not valid JSON."), JSON)
-                    return
+            for name in ("variables", "extensions"):
+                if raw.get(name):
+                    try:
+                        params[name] = orjson.loads(raw[name])
+                    except orjson.JSONDecodeError:
+                        await _send(send, 400, _error_body(f"{name} is not valid JSON."), JSON)
+                        return
         else:
             if content_type and "json" not in content_type:
                 await _send(send, 415, _error_body("POST bodies must be application/json."), JSON)
@@ -120,13 +139,34 @@ class GraphQLEndpoint:
         if problem:
             await _send(send, 400, _error_body(problem), JSON)
             return
+        query = params.get("query")
+        claims = None
+        if edge.always or "extensions" in params:
+            try:
+                admitted = await edge.admit(params, address, authorization, cookie)
+            except Refused as refused:
+                status = refused.status
+                if media == JSON and status == 400:
+                    status = 200  # as below: application/json answers well-formed requests 200
+                body = _error_body(refused.message, refused.code)
+                await _send(send, status, body, media, refused.headers)
+                return
+            query, claims = admitted.query, admitted.claims
+            if admitted.forwarded:
+                forwarded += admitted.forwarded
+                if not authorization and claims is not None:
+                    authorization = f"Bearer {claims.token}"
+        if not isinstance(query, str) or not query:
+            await _send(send, 400, _error_body("The request has no query string."), JSON)
+            return
         state = self.holder.current
         outcome = await state.handle(
             GraphQLRequest(
-                query=params["query"],
+                query=query,
                 operation_name=params.get("operationName") or None,
                 variables=params.get("variables") or {},
                 headers=tuple(forwarded),
+                claims=claims,
                 caller=authorization,
                 method=method,
                 want_plan=self.settings.expose_query_plan and plan_header in ("1", "true"),
@@ -143,7 +183,9 @@ def _check_params(params: Any) -> str | None:
     if not isinstance(params, dict):
         return "The request body must be a JSON object."
     query = params.get("query")
-    if not isinstance(query, str) or not query:
+    if query is not None and not isinstance(query, str):
+        return "query must be a string."
+    if not query and not isinstance(params.get("extensions"), dict):
         return "The request has no query string."
     if not isinstance(params.get("variables") or {}, dict):
         return "variables must be a JSON object."
@@ -176,17 +218,35 @@ def create_app(settings: RouterSettings | None = None) -> RouterApp:
     async def health(_: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type=JSON)
 
+    edge = Edge(settings)
+
     async def ready(_: Request) -> Response:
-        body = {"status": "ready", "supergraph": holder.current.supergraph.hash}
+        state = holder.current
+        body = {
+            "status": "ready",
+            "supergraph": state.supergraph.hash,
+            "details": {"subgraphs": state.clients.details(), **edge.details()},
+        }
         return Response(orjson.dumps(body), media_type=JSON)
+
+    async def watch_manifest(documents: PersistedDocuments) -> None:
+        while True:
+            await asyncio.sleep(settings.reload_interval)
+            documents.reload_manifest()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         holder.start()
+        watcher = None
+        if edge.documents.manifest_path is not None:
+            watcher = asyncio.get_running_loop().create_task(watch_manifest(edge.documents))
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await holder.stop()
+            await edge.close()
 
     other = Starlette(
         routes=[
@@ -196,7 +256,7 @@ def create_app(settings: RouterSettings | None = None) -> RouterApp:
         lifespan=lifespan,
     )
     other.state.holder = holder
-    return RouterApp(GraphQLEndpoint(holder, settings), other, holder)
+    return RouterApp(GraphQLEndpoint(holder, settings, edge), other, holder)
 
 
 def create_app_from_env() -> RouterApp:

@@ -14,7 +14,9 @@ from typing import Any
 import orjson
 from graphql import ExecutionResult, execute, get_variable_values, value_from_ast_untyped
 
+from router.auth.jwt import Claims
 from router.executor import Executor, SubgraphClients
+from router.executor.signing import Signer
 from router.server.prepare import Prepared, Preparer, RequestError
 from router.settings import RouterSettings
 from router.supergraph import Supergraph
@@ -32,6 +34,7 @@ class GraphQLRequest:
     caller: str  # its Authorization; with `headers`, what identifies the caller for coalescing
     method: str = "POST"
     want_plan: bool = False
+    claims: Claims | None = None  # the caller's verified token, when JWT auth is on
 
 
 @dataclass
@@ -60,6 +63,11 @@ class RouterState:
             timeout=settings.subgraph_timeout,
             dedup=settings.dedup_subgraph_requests,
             max_connections=settings.max_connections_per_subgraph,
+            signer=Signer(settings.signing_key) if settings.signing_key else None,
+            retries=settings.subgraph_retries,
+            backoff=settings.subgraph_retry_backoff,
+            breaker_failures=settings.breaker_failures,
+            breaker_seconds=settings.breaker_open_seconds,
         )
         abstract = frozenset(
             name for name, t in supergraph.types.items() if t.kind in ("interface", "union")

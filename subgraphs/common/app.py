@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -30,6 +31,7 @@ from subgraphs.common.auth import TokenVerifier, key_set_from_settings
 from subgraphs.common.context import Context
 from subgraphs.common.events import EventBus, event_bus_from_settings
 from subgraphs.common.settings import Settings
+from subgraphs.common.signing import SignatureMiddleware, Verifier
 
 log = logging.getLogger("mosaic.subgraph")
 
@@ -118,7 +120,22 @@ def create_app(
             await runtime.events.close()
             await runtime.db.dispose()
 
+    if settings.signed_requests_required and not settings.router_signing_key:
+        raise RuntimeError(
+            "MOSAIC_ROUTER_SIGNING_KEY is required when signed requests are required "
+            "(MOSAIC_ENV=production or MOSAIC_REQUIRE_SIGNED_REQUESTS=true)"
+        )
+    verifier = (
+        Verifier(settings.router_signing_key, settings.signature_max_age_seconds)
+        if settings.router_signing_key
+        else None
+    )
     app = Starlette(
+        middleware=[
+            Middleware(
+                SignatureMiddleware, verifier=verifier, required=settings.signed_requests_required
+            )
+        ],
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),

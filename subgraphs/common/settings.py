@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db import database_url_for
@@ -49,8 +49,19 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
 
+    # Upstream trust: the secret the router signs subgraph requests with (the same variable the
+    # router reads). Unsigned requests are refused when required (default: in production).
+    router_signing_key: str | None = Field(default=None, min_length=32)
+    require_signed_requests: bool | None = None  # None: required when env=production
+    signature_max_age_seconds: float = 300.0
+
     # Demo data written by `mosaic seed` (dev only).
     seed_password: str = Field(default="mosaic-demo-1")
+
+    @field_validator("router_signing_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_url.replace("{data_dir}", str(self.data_dir))
@@ -59,6 +70,12 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def signed_requests_required(self) -> bool:
+        if self.require_signed_requests is None:
+            return not self.is_dev
+        return self.require_signed_requests
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,2 @@
+"""Authentication (JWT) and authorization (@authenticated, @requiresScopes, @policy) at the
+router."""

@@ -1,0 +1,2 @@
+"""Traffic control at the router: rate limits and IP lists (for clients), circuit breakers and
+retries (towards subgraphs)."""
