@@ -231,6 +231,7 @@ class Executor:
         parts: list[tuple[int, FlattenNode, list[list[dict[str, Any]]]]] = []
         variables: dict[str, Any] = {}
         definitions: list[str] = []
+        defined: set[str] = set()
         selections: list[str] = []
         for n, flatten in enumerate(flattens):
             fetch = flatten.node
@@ -245,9 +246,11 @@ class Executor:
                 f"_{n}:_entities(representations:$representations{n}){fetch.selection_text}"
             )
             for name, text in zip(fetch.variable_usages, fetch.variable_defs, strict=False):
-                if name not in variables and name in state.variables:
-                    variables[name] = state.variables[name]
+                if name not in defined:  # defined even when omitted: the selection uses it
+                    defined.add(name)
                     definitions.append(text)
+                    if name in state.variables:
+                        variables[name] = state.variables[name]
         if not parts:
             return
         if len(parts) == 1:
