@@ -18,12 +18,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db import IdMixin, TimestampMixin, new_metadata
 from db.base import utcnow
+from subgraphs.common.outbox import event_tables
 
 __all__ = ["Base", "utcnow"]
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+# The outbox and consumed-events tables every subgraph has (subgraphs/common/outbox.py).
+event_tables(Base.metadata)
 
 
 class Category(IdMixin, TimestampMixin, Base):

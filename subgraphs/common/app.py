@@ -10,6 +10,7 @@ Resources (database engine, event bus, token verifier) live for the app's lifesp
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -30,6 +31,7 @@ from db import Database
 from subgraphs.common.auth import TokenVerifier, key_set_from_settings
 from subgraphs.common.context import Context
 from subgraphs.common.events import EventBus, event_bus_from_settings
+from subgraphs.common.outbox import OutboxRelay
 from subgraphs.common.settings import Settings
 from subgraphs.common.signing import SignatureMiddleware, Verifier
 
@@ -45,6 +47,7 @@ class Runtime:
     db: Database
     events: EventBus
     verifier: TokenVerifier
+    relay: OutboxRelay
 
 
 LoadersFactory = Callable[[Runtime], Any]
@@ -87,15 +90,21 @@ def create_app(
 ) -> Starlette:
     """The ASGI app of subgraph `name`. `loaders(runtime)` builds the per-request loaders;
     `routes(runtime)` may add HTTP routes (e.g. the users subgraph's JWKS)."""
+    url = settings.database_url_for(name)
+    db = Database.from_url(url, echo=settings.database_echo)
+    bus = events or event_bus_from_settings(
+        settings.event_backend,
+        settings.redis_url,
+        settings.event_stream_maxlen,
+    )
     runtime = Runtime(
         name=name,
         settings=settings,
-        db=Database.from_url(settings.database_url_for(name), echo=settings.database_echo),
-        events=events
-        or event_bus_from_settings(
-            settings.event_backend, settings.redis_url, settings.event_stream_maxlen
-        ),
+        db=db,
+        events=bus,
         verifier=TokenVerifier(settings, key_set_from_settings(settings)),
+        # An engine of its own: the relay never waits for (or takes) a request's connection.
+        relay=OutboxRelay(Database.from_url(url), bus, interval=settings.outbox_relay_interval),
     )
     graphql = SubgraphGraphQL(schema, runtime, loaders)
 
@@ -114,10 +123,20 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # What a crashed process committed but never published goes out before serving.
+        try:
+            await runtime.relay.drain()
+        except Exception:
+            log.warning("outbox not drained at start-up; the relay keeps trying", exc_info=True)
+        relay = asyncio.create_task(runtime.relay.run(), name=f"{name}-outbox-relay")
         try:
             yield
         finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
             await runtime.events.close()
+            await runtime.relay.db.dispose()
             await runtime.db.dispose()
 
     if settings.signed_requests_required and not settings.router_signing_key:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     event_backend: Literal["memory", "redis"] = "memory"
     redis_url: str | None = None
     event_stream_maxlen: int = 100_000
+    # Seconds between the outbox relay's passes (writes publish right after their commit;
+    # the relay publishes what a crash or a bus outage left in the outbox).
+    outbox_relay_interval: float = Field(default=1.0, gt=0)
 
     # Tokens. RS256 signing keys: PEM in jwt_private_key (production) or generated into
     # data_dir/jwt/ in dev. Verifiers use jwt_jwks (JSON), else jwks_url, else the dev key.

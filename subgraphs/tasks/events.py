@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from subgraphs.common.auth import Caller
+from subgraphs.common.unit_of_work import UnitOfWork
 from subgraphs.common.versions import version_from
 from subgraphs.tasks.models import Project, Task
 
@@ -53,3 +55,14 @@ def project_payload(project: Project, member_ids: list[str], **extra: Any) -> di
         "version": version_from(project.updated_at),
         **extra,
     }
+
+
+def emit_task(unit: UnitOfWork[Caller], type: str, task: Task, **extra: Any) -> None:
+    unit.emit(type, task_payload(task, **extra), aggregate_id=task.id, version=task.version)
+
+
+def emit_project(
+    unit: UnitOfWork[Caller], type: str, project: Project, member_ids: list[str], **extra: Any
+) -> None:
+    payload = project_payload(project, member_ids, **extra)
+    unit.emit(type, payload, aggregate_id=project.id, version=payload["version"])

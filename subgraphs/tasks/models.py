@@ -7,26 +7,24 @@ UPDATE and only updates the row whose version it read (`version_id_col`).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Date,
-    DateTime,
     Enum,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db import new_id, new_metadata
-from db.base import utcnow
+from db.base import UTCDateTime, utcnow
+from subgraphs.common.outbox import event_tables
 from subgraphs.tasks.domain import ProjectStatus, TaskPriority, TaskStatus
 
 
@@ -34,25 +32,8 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite drops the zone; this puts it back)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        # SQLite compares the stored text, so keep one format there: naive UTC.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+# The outbox and consumed-events tables every subgraph has (subgraphs/common/outbox.py).
+event_tables(Base.metadata)
 
 
 def _enum(cls: type[Any], name: str) -> Enum:

@@ -1,7 +1,7 @@
 """Project mutations: create, update, archive, restore, delete; add and remove members.
 
-Every function is one transaction on `unit.session` and commits it (publishing the events it
-recorded) or rolls it back. Only the owner changes a project or its members. Each one locks
+Every function is one unit of work (`async with unit:`): it commits with the events it
+emitted, or rolls both back. Only the owner changes a project or its members. Each one locks
 the project EXCLUSIVE before reading it, so it never interleaves with another write of the
 project or of its tasks (`locks.py`).
 """
@@ -39,23 +39,19 @@ async def create_project(unit: Unit, new: NewProject) -> Project:
         created_at=now,
         updated_at=now,
     )
-    try:
+    async with unit:
         unit.session.add(project)
         await unit.session.flush()
         unit.session.add_all(
             ProjectMember(project_id=project.id, user_id=member, added_at=now)
             for member in member_ids
         )
-        unit.record(events.PROJECT_CREATED, events.project_payload(project, sorted(member_ids)))
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+        events.emit_project(unit, events.PROJECT_CREATED, project, sorted(member_ids))
     return project
 
 
 async def update_project(unit: Unit, project_id: str, changes: ProjectChanges) -> Project:
-    try:
+    async with unit:
         project = await project_for(
             unit, project_id, owner_only="update it", lock=ProjectLock.EXCLUSIVE
         )
@@ -66,17 +62,13 @@ async def update_project(unit: Unit, project_id: str, changes: ProjectChanges) -
         if changes.description is not None:
             project.description = validation.description(changes.description)
         project.updated_at = unit.now()
-        await _record(unit, events.PROJECT_UPDATED, project)
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+        await _emit(unit, events.PROJECT_UPDATED, project)
     return project
 
 
 async def archive_project(unit: Unit, project_id: str) -> Project:
     """Archive (tasks become read-only); archiving an archived project changes nothing."""
-    try:
+    async with unit:
         project = await project_for(
             unit, project_id, owner_only="archive it", lock=ProjectLock.EXCLUSIVE
         )
@@ -85,16 +77,12 @@ async def archive_project(unit: Unit, project_id: str) -> Project:
             project.status = ProjectStatus.ARCHIVED
             project.archived_at = now
             project.updated_at = now
-            await _record(unit, events.PROJECT_ARCHIVED, project)
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+            await _emit(unit, events.PROJECT_ARCHIVED, project)
     return project
 
 
 async def restore_project(unit: Unit, project_id: str) -> Project:
-    try:
+    async with unit:
         project = await project_for(
             unit, project_id, owner_only="restore it", lock=ProjectLock.EXCLUSIVE
         )
@@ -102,17 +90,13 @@ async def restore_project(unit: Unit, project_id: str) -> Project:
             project.status = ProjectStatus.ACTIVE
             project.archived_at = None
             project.updated_at = unit.now()
-            await _record(unit, events.PROJECT_RESTORED, project)
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+            await _emit(unit, events.PROJECT_RESTORED, project)
     return project
 
 
 async def delete_project(unit: Unit, project_id: str) -> str:
     """Delete the project with its tasks and members; returns its id."""
-    try:
+    async with unit:
         project = await project_for(
             unit, project_id, owner_only="delete it", lock=ProjectLock.EXCLUSIVE
         )
@@ -124,18 +108,16 @@ async def delete_project(unit: Unit, project_id: str) -> str:
         )
         await unit.session.execute(delete(Project).where(Project.id == project_id))
         unit.session.expunge(project)
-        unit.record(events.PROJECT_DELETED, payload)
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+        unit.emit(
+            events.PROJECT_DELETED, payload, aggregate_id=project_id, version=payload["version"]
+        )
     return project_id
 
 
 async def add_member(unit: Unit, project_id: str, user_id: str) -> Project:
     """Add a member; adding someone who is already a member changes nothing."""
     user_id = validation.user_id(user_id, "userId")
-    try:
+    async with unit:
         project = await project_for(
             unit, project_id, owner_only="add members", lock=ProjectLock.EXCLUSIVE
         )
@@ -146,17 +128,13 @@ async def add_member(unit: Unit, project_id: str, user_id: str) -> Project:
                 ProjectMember(project_id=project_id, user_id=user_id, added_at=unit.now())
             )
             project.updated_at = unit.now()
-            await _record(unit, events.PROJECT_MEMBER_ADDED, project, user_id=user_id)
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+            await _emit(unit, events.PROJECT_MEMBER_ADDED, project, user_id=user_id)
     return project
 
 
 async def remove_member(unit: Unit, project_id: str, user_id: str) -> Project:
     """Remove a member (the owner, or a member leaving); their open tasks become unassigned."""
-    try:
+    async with unit:
         leaving = user_id == unit.caller.user_id
         project = await project_for(
             unit,
@@ -173,12 +151,8 @@ async def remove_member(unit: Unit, project_id: str, user_id: str) -> Project:
         )
         if removed.rowcount:  # type: ignore[attr-defined]
             project.updated_at = unit.now()
-            await _record(unit, events.PROJECT_MEMBER_REMOVED, project, user_id=user_id)
+            await _emit(unit, events.PROJECT_MEMBER_REMOVED, project, user_id=user_id)
             await _unassign_open_tasks(unit, project_id, user_id)
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
     return project
 
 
@@ -199,7 +173,7 @@ async def _unassign_open_tasks(unit: Unit, project_id: str, user_id: str) -> Non
     # The flush bumps each task's version, so editors holding the old one get CONFLICT.
     await unit.session.flush()
     for task in tasks:
-        unit.record(events.TASK_ASSIGNED, events.task_payload(task, previous_assignee_id=user_id))
+        events.emit_task(unit, events.TASK_ASSIGNED, task, previous_assignee_id=user_id)
 
 
 async def _member_ids(unit: Unit, project_id: str) -> list[str]:
@@ -212,8 +186,8 @@ async def _member_ids(unit: Unit, project_id: str) -> list[str]:
     return list(rows)
 
 
-async def _record(unit: Unit, event_type: str, project: Project, **extra: str) -> None:
-    """Record a project event with the members as they are after this change."""
+async def _emit(unit: Unit, event_type: str, project: Project, **extra: str) -> None:
+    """Emit a project event with the members as they are after this change."""
     await unit.session.flush()
     members = await _member_ids(unit, project.id)
-    unit.record(event_type, events.project_payload(project, members, **extra))
+    events.emit_project(unit, event_type, project, members, **extra)

@@ -22,7 +22,7 @@ from subgraphs.tasks.unit import Unit
 
 
 async def create_task(unit: Unit, new: NewTask) -> Task:
-    try:
+    async with unit:
         await project_for(unit, new.project_id, writable=True)
         assignee = None
         if new.assignee_id is not None:
@@ -45,18 +45,14 @@ async def create_task(unit: Unit, new: NewTask) -> Task:
         )
         unit.session.add(task)
         await unit.session.flush()
-        unit.record(events.TASK_CREATED, events.task_payload(task))
+        events.emit_task(unit, events.TASK_CREATED, task)
         if assignee is not None:
-            unit.record(events.TASK_ASSIGNED, events.task_payload(task, previous_assignee_id=None))
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+            events.emit_task(unit, events.TASK_ASSIGNED, task, previous_assignee_id=None)
     return task
 
 
 async def update_task(unit: Unit, task_id: str, version: int, changes: TaskChanges) -> Task:
-    try:
+    async with unit:
         task = (await task_for(unit, task_id, writable=True)).task
         _check_version(task, version)
         was_done = task.status is TaskStatus.DONE
@@ -66,13 +62,9 @@ async def update_task(unit: Unit, task_id: str, version: int, changes: TaskChang
         if changed:
             task.updated_at = unit.now()
             await _flush(unit, task_id)
-            unit.record(events.TASK_UPDATED, events.task_payload(task, changed=changed))
+            events.emit_task(unit, events.TASK_UPDATED, task, changed=changed)
             if task.status is TaskStatus.DONE and not was_done:
-                unit.record(events.TASK_COMPLETED, events.task_payload(task))
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+                events.emit_task(unit, events.TASK_COMPLETED, task)
     return task
 
 
@@ -80,7 +72,7 @@ async def assign_task(
     unit: Unit, task_id: str, assignee_id: str | None, version: int | None = None
 ) -> Task:
     """Assign to a project member, or unassign with None."""
-    try:
+    async with unit:
         task = (await task_for(unit, task_id, writable=True)).task
         _check_version(task, version)
         if assignee_id is not None:
@@ -91,13 +83,7 @@ async def assign_task(
             task.assignee_id = assignee_id
             task.updated_at = unit.now()
             await _flush(unit, task_id)
-            unit.record(
-                events.TASK_ASSIGNED, events.task_payload(task, previous_assignee_id=previous)
-            )
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+            events.emit_task(unit, events.TASK_ASSIGNED, task, previous_assignee_id=previous)
     return task
 
 
@@ -113,7 +99,7 @@ async def reopen_task(unit: Unit, task_id: str, version: int | None = None) -> T
 
 async def delete_task(unit: Unit, task_id: str, version: int | None = None) -> str:
     """The task's creator or the project owner deletes it; returns its id."""
-    try:
+    async with unit:
         found = await task_for(unit, task_id, writable=True)
         task = found.task
         _check_version(task, version)
@@ -122,16 +108,12 @@ async def delete_task(unit: Unit, task_id: str, version: int | None = None) -> s
         payload = events.task_payload(task)
         await unit.session.delete(task)
         await _flush(unit, task_id)
-        unit.record(events.TASK_DELETED, payload)
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+        unit.emit(events.TASK_DELETED, payload, aggregate_id=task_id, version=task.version)
     return task_id
 
 
 async def _set_status(unit: Unit, task_id: str, version: int | None, status: TaskStatus) -> Task:
-    try:
+    async with unit:
         task = (await task_for(unit, task_id, writable=True)).task
         _check_version(task, version)
         reopening = status is TaskStatus.TODO
@@ -145,13 +127,9 @@ async def _set_status(unit: Unit, task_id: str, version: int | None, status: Tas
             _set_completion(unit, task)
             task.updated_at = unit.now()
             await _flush(unit, task_id)
-            unit.record(events.TASK_UPDATED, events.task_payload(task, changed=["status"]))
+            events.emit_task(unit, events.TASK_UPDATED, task, changed=["status"])
             if status is TaskStatus.DONE:
-                unit.record(events.TASK_COMPLETED, events.task_payload(task))
-        await unit.commit()
-    except BaseException:
-        await unit.rollback()
-        raise
+                events.emit_task(unit, events.TASK_COMPLETED, task)
     return task
 
 

@@ -9,10 +9,15 @@ from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db import IdMixin, TimestampMixin, new_metadata
+from subgraphs.common.outbox import event_tables
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+# The outbox and consumed-events tables every subgraph has (subgraphs/common/outbox.py).
+event_tables(Base.metadata)
 
 
 class User(IdMixin, TimestampMixin, Base):

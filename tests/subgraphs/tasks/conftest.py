@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,12 +56,9 @@ class RecordingEvents(InProcessEventBus):
         super().__init__()
         self.published: list[Event] = []
 
-    async def publish(
-        self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
-    ) -> Event:
-        event = await super().publish(type, payload, actor_id=actor_id)
+    async def publish_event(self, event: Event) -> None:
+        await super().publish_event(event)
         self.published.append(event)
-        return event
 
     def types(self) -> list[str]:
         return [event.type for event in self.published]

@@ -1,0 +1,60 @@
+"""Domain events: one envelope, one bus interface, three backends.
+
+Writing (every subgraph): never publish by hand. Emit inside the unit of work that makes the
+change; the event is written to the subgraph's outbox table in the same transaction and the
+relay publishes it after the commit (subgraphs/common/unit_of_work.py):
+
+    async with UnitOfWork(session, caller, events) as uow:
+        task = Task(...)
+        uow.session.add(task)
+        await uow.session.flush()
+        uow.emit("task.created", {"task_id": task.id}, aggregate_id=task.id, version=1)
+
+Consuming durable work (search indexing, notification delivery): a consumer group gets every
+event at least once, each to one of its consumers; an event is acknowledged when the consumer
+asks for the next one, so a consumer that dies mid-event gets it again on restart (same
+consumer name), and a live consumer claims what a dead one left pending after
+`claim_idle` seconds. Deduplicate by `event.id` in the same transaction as the effect
+(`uow.first_delivery(event)`), and use `event.aggregate_version` to skip stale updates:
+
+    async for event in bus.consume("search", "search-1", ["task.created", "task.updated"]):
+        async with UnitOfWork(db_session, None, None) as uow:
+            if await uow.first_delivery(event):
+                await index(uow.session, event)
+
+Live fan-out (GraphQL subscriptions): `async with bus.subscribe(types) as events:` sees every
+event published after it entered; nothing is replayed.
+
+Backends (`MOSAIC_EVENT_BACKEND`): `redis` (production: a stream with consumer groups +
+pub/sub), `sqlite` (`make dev`: one shared log file that every dev process reads and writes),
+`memory` (one process: tests).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS, EventBus
+from subgraphs.common.events.envelope import Event, matches
+from subgraphs.common.events.memory import InProcessEventBus
+from subgraphs.common.events.redis_streams import RedisEventBus
+
+__all__ = [
+    "DEFAULT_CLAIM_IDLE_SECONDS",
+    "Event",
+    "EventBus",
+    "InProcessEventBus",
+    "RedisEventBus",
+    "event_bus_from_settings",
+    "matches",
+]
+
+
+def event_bus_from_settings(
+    backend: str, redis_url: str | None, maxlen: int, log_path: Path | None = None
+) -> EventBus:
+    if backend == "redis":
+        if not redis_url:
+            raise RuntimeError("MOSAIC_EVENT_BACKEND=redis needs MOSAIC_REDIS_URL")
+        return RedisEventBus(redis_url, maxlen=maxlen)
+    return InProcessEventBus()
