@@ -63,7 +63,7 @@ def event_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("occurred_at", UTCDateTime, nullable=False),
         Column("actor_id", String(64)),
         Column("aggregate_id", String(64)),
-        Column("aggregate_version", Integer),
+        Column("aggregate_version", BigInteger),  # a counter, or updated_at in microseconds
         Column("correlation_id", String(200)),
         Column("payload", JSON, nullable=False),
         Column("published_at", UTCDateTime),

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.String(length=64), nullable=True),
         sa.Column("aggregate_id", sa.String(length=64), nullable=True),
-        sa.Column("aggregate_version", sa.Integer(), nullable=True),
+        sa.Column("aggregate_version", sa.BigInteger(), nullable=True),
         sa.Column("correlation_id", sa.String(length=200), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
