@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from router.planner.plan import InputField, InputFragment
+from router.planner.plan import InputField, InputFragment, OutputRewrite
 
 Path = tuple[str | int, ...]
 
@@ -350,3 +350,20 @@ def deep_merge(target: dict[str, Any], source: Mapping[str, Any], abstract: froz
                     current[i] = item
         else:
             target[key] = value
+
+
+def apply_rewrites(
+    value: Any, rewrites: tuple[OutputRewrite, ...], abstract: frozenset[str]
+) -> None:
+    """Rename the planner's aliases back (`OutputRewrite`) in fetched data, before the merge.
+    Only fetches with aliased conflicting fields carry rewrites (rare)."""
+    for rewrite in rewrites:
+        for obj in objects_at(value, rewrite.path):
+            if rewrite.alias not in obj:
+                continue
+            moved = obj.pop(rewrite.alias)
+            current = obj.get(rewrite.name)
+            if isinstance(current, dict) and isinstance(moved, dict):
+                deep_merge(current, moved, abstract)
+            elif current is None:
+                obj[rewrite.name] = moved

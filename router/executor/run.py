@@ -14,6 +14,7 @@ from router.executor.merge import (
     Path,
     PathCache,
     Representations,
+    apply_rewrites,
     deep_merge,
     objects_at,
     paths_of,
@@ -118,6 +119,8 @@ class Executor:
         for error in response.get("errors") or ():
             self._add_error(state, node, error, ((),), None)
         if isinstance(data, dict):
+            if node.output_rewrites:
+                apply_rewrites(data, node.output_rewrites, self.abstract)
             state.paths.clear()
             deep_merge(state.data, data, self.abstract)
 
@@ -175,6 +178,8 @@ class Executor:
                     }
                 )
             return
+        if node.output_rewrites:
+            apply_rewrites(entities, node.output_rewrites, self.abstract)
         added: set[str] = set()  # the keys of entities that only added fields
         deep = False  # whether some merge changed existing fields (or lists)
         for i, entity in enumerate(entities[: len(targets)]):

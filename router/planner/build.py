@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from router.planner.compact import compact_variable_definition
+from router.planner.conflicts import alias_conflicts
 from router.planner.groups import Group
 from router.planner.merge_groups import merge_same_path_groups
 from router.planner.operation import Operation
@@ -27,7 +28,7 @@ def build_plan(
     router = Router(supergraph, operation, labels)
     router.plan_root()
     groups = merge_same_path_groups([g for g in router.groups if _has_content(g)])
-    assembler = _Assembler(operation, groups)
+    assembler = _Assembler(supergraph, operation, groups)
     blocks = sorted({g.block for g in groups})
     nodes: list[PlanNode] = []
     for block in blocks:
@@ -62,7 +63,8 @@ def _sequence(nodes: list[PlanNode]) -> PlanNode | None:
 
 
 class _Assembler:
-    def __init__(self, operation: Operation, groups: list[Group]) -> None:
+    def __init__(self, supergraph: Supergraph, operation: Operation, groups: list[Group]) -> None:
+        self.supergraph = supergraph
         self.operation = operation
         self.groups = groups
         self.by_id = {g.id: g for g in groups}
@@ -111,6 +113,12 @@ class _Assembler:
         conditions = group.conditions or ()
         if conditions:
             _strip(group.selection, conditions, group.entity)
+        rewrites = alias_conflicts(
+            self.supergraph,
+            group.subgraph,
+            group.selection,
+            None if group.entity else self.operation.root_type,
+        )
         variables: set[str] = set()
         group.selection.variables(variables)
         definitions = [v for v in self.operation.variables if v.variable.name.value in variables]
@@ -155,6 +163,7 @@ class _Assembler:
             pretty_requires=pretty_requires,
             pretty_selection=tuple(group.selection.print_pretty(0)),
             id=group.id,
+            output_rewrites=rewrites,
         )
         if group.entity:
             return FlattenNode(group.path, node)

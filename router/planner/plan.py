@@ -27,6 +27,17 @@ class InputFragment:
 
 
 @dataclass(frozen=True)
+class OutputRewrite:
+    """In each object at `path` (response keys from the fetch's data; lists are walked), the
+    key `alias` becomes `name` (Apollo's KeyRenamer): undoes an alias the planner gave a field
+    that the subgraph could not merge with a sibling."""
+
+    path: tuple[str, ...]
+    alias: str
+    name: str
+
+
+@dataclass(frozen=True)
 class FetchNode:
     service: str
     operation: str  # the subgraph document, printed compactly
@@ -39,6 +50,7 @@ class FetchNode:
     id: int
     selection_text: str = ""  # the compact selection (entity fetch: inside `_entities`)
     variable_defs: tuple[str, ...] = ()  # the client variables it uses, compact
+    output_rewrites: tuple[OutputRewrite, ...] = ()
 
 
 @dataclass(frozen=True)

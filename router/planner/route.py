@@ -24,6 +24,7 @@ from router.planner.operation import (
     _Normalizer,
 )
 from router.planner.selection import SelectionSet
+from router.planner.split import only, partition
 from router.supergraph.model import FieldSource, Key, Supergraph
 
 MAX_JUMP_DEPTH = 12
@@ -72,6 +73,7 @@ class Router:
         self._normalizer = _Normalizer(supergraph.schema, {})
         self._condition_cache: dict[tuple[str, str], tuple[Selection, ...]] = {}
         self._list_depth: dict[tuple[str, str], int] = {}
+        self._root_tried: frozenset[str] = frozenset()  # root subgraphs given part of a field
 
     # -- schema helpers ---------------------------------------------------------------------
     def source(self, type_name: str, field_name: str, graph: str) -> FieldSource | None:
@@ -90,6 +92,15 @@ class Router:
         if src.resolvable(self.labels):
             return True
         return provided is not None and field_name in provided
+
+    def returns_in(self, type_name: str, field_name: str, graph: str, default: str) -> str:
+        """The named type the field returns in `graph`: narrower than the supergraph's where
+        the subgraph declares it so (`Shelf.item: Album` there, a union in the supergraph)."""
+        src = self.source(type_name, field_name, graph)
+        if src is None or src.type is None:
+            return default
+        named = src.type.strip("[]!")
+        return named if named in self.sg.types else default
 
     def has_requires(self, type_name: str, field_name: str, graph: str) -> bool:
         src = self.source(type_name, field_name, graph)
@@ -147,22 +158,27 @@ class Router:
         selections: tuple[Selection, ...] | None,
         provided: Provided | None,
         depth: int = 0,
-    ) -> tuple[bool, int]:
-        """(plannable when this position is fetched from `graph`, fields resolved locally)."""
+    ) -> tuple[bool, int, int]:
+        """(plannable when this position is fetched from `graph`, fields that need another
+        subgraph, fields resolved locally)."""
         if not selections or depth > MAX_CHECK_DEPTH:
-            return True, 0
+            return True, 0, 0
         objects = (
             [type_name]
             if not self.abstract_in(type_name, graph)
             else sorted(self.sg.possible_in(type_name, graph))
         )
-        ok, count = True, 0
+        ok, jumps, count = True, 0, 0
         for sel in selections:
             if isinstance(sel, Fragment):
-                sub_ok, sub_count = self.local_ok(
+                if sel.type_condition is not None and not self._may_match(
+                    type_name, sel.type_condition, graph
+                ):
+                    continue  # the subgraph never returns that type here: no fetch needed
+                sub_ok, sub_jumps, sub_count = self.local_ok(
                     graph, sel.type_condition or type_name, sel.selections, provided, depth + 1
                 )
-                ok, count = ok and sub_ok, count + sub_count
+                ok, jumps, count = ok and sub_ok, jumps + sub_jumps, count + sub_count
                 continue
             if sel.name.startswith("__"):
                 count += 1
@@ -170,14 +186,32 @@ class Router:
             for obj in objects:
                 if self.resolvable(obj, sel.name, graph, provided):
                     count += 1
-                    child_provided = self._child_provided(obj, sel, graph, provided)
-                    sub_ok, sub_count = self.local_ok(
-                        graph, sel.type_name, sel.selections, child_provided, depth + 1
+                    child_provided = self.child_provided(obj, sel, graph, provided)
+                    returns = self.returns_in(obj, sel.name, graph, sel.type_name)
+                    sub_ok, sub_jumps, sub_count = self.local_ok(
+                        graph, returns, sel.selections, child_provided, depth + 1
                     )
-                    ok, count = ok and sub_ok, count + sub_count
-                elif not self._jumpable(obj, graph):
-                    ok = False
-        return ok, count
+                    if not sub_ok and self._jumpable(obj, graph):
+                        # what this subgraph lacks below, the parent entity's key reaches
+                        sub_ok, sub_jumps = True, sub_jumps + 1
+                    ok, jumps, count = ok and sub_ok, jumps + sub_jumps, count + sub_count
+                else:
+                    jumps += 1
+                    if not self._jumpable(obj, graph):
+                        ok = False
+        return ok, jumps, count
+
+    def _may_match(self, type_name: str, target: str, graph: str) -> bool:
+        """Whether an object the subgraph returns at a `type_name` position can be a `target`
+        (membership as the supergraph defines it: that is what the client's fragment means)."""
+        if target == type_name:
+            return True
+        here = (
+            self.sg.possible_in(type_name, graph)
+            if self.abstract_in(type_name, graph)
+            else frozenset({type_name})
+        )
+        return not here.isdisjoint(self.sg.possible.get(target, frozenset()))
 
     def _jumpable(self, type_name: str, graph: str) -> bool:
         """Whether some key of another subgraph can be collected from `graph`."""
@@ -206,14 +240,17 @@ class Router:
                 return False
         return True
 
-    def _child_provided(
+    def child_provided(
         self, type_name: str, sel: Field, graph: str, provided: Provided | None
     ) -> Provided | None:
         src = self.source(type_name, sel.name, graph)
         if src is not None and src.provides is not None:
-            return _provided_of(
-                self.condition(sel.type_name, src.provides, src.provides_text or "")
-            )
+            # The provided set is checked against this type's own field, which may return a
+            # narrower type than the interface field the client selected (`Album.related:
+            # Album` implementing `Work.related: Work`).
+            model = self.sg.types[type_name].fields.get(sel.name)
+            returns = model.type_name if model is not None else sel.type_name
+            return _provided_of(self.condition(returns, src.provides, src.provides_text or ""))
         if provided is not None and sel.name in provided:
             return provided[sel.name]
         return None
@@ -270,7 +307,12 @@ class Router:
             return set()
         if self.sg.is_abstract(target) and not self.abstract_in(target, graph):
             matching = sorted(matching)
-        elif self.sg.is_abstract(target) and graph in self.sg.types[target].graphs:
+        elif (
+            self.sg.is_abstract(target)
+            and graph in self.sg.types[target].graphs
+            # a type that implements `target` only in other subgraphs needs its own fragment
+            and set(matching) <= self.sg.possible_in(target, graph)
+        ):
             ok = all(
                 self.local_ok(graph, obj, frag.selections, provided)[0]
                 and self._all_local_fields(obj, frag.selections, graph, provided)
@@ -325,11 +367,46 @@ class Router:
         if self.resolvable(type_name, field.name, graph, provided) and (
             requires_ok or not self.has_requires(type_name, field.name, graph)
         ):
-            child_provided = self._child_provided(type_name, field, graph, provided)
-            ok, _ = self.local_ok(graph, field.type_name, field.selections, child_provided)
+            child_provided = self.child_provided(type_name, field, graph, provided)
+            returns = self.returns_in(type_name, field.name, graph, field.type_name)
+            ok = self.local_ok(graph, returns, field.selections, child_provided)[0]
             if ok or not self._better_elsewhere(type_name, field, graph):
+                if not ok and field.selections and self._shared_elsewhere(at, field):
+                    return self.split(at, field, returns, child_provided)
                 return self.add_local(at, field, child_provided)
         return self.jump(at, field)
+
+    def _shared_elsewhere(self, at: Site, field: Field) -> bool:
+        """Whether another subgraph (not yet given part of this root field) resolves it."""
+        model = self.sg.types[at.type_name].fields.get(field.name)
+        tried = self._root_tried | {at.group.subgraph}
+        return model is not None and any(
+            other not in tried and self.resolvable(at.type_name, field.name, other, None)
+            for other in model.sources
+        )
+
+    def split(
+        self, at: Site, field: Field, returns: str, child_provided: Provided | None
+    ) -> set[int]:
+        """No subgraph serves the whole selection: this one takes its part, another subgraph
+        with the (shareable) field the rest: through the parent's key, or at the root directly."""
+        assert field.selections is not None
+        graph = at.group.subgraph
+        here, rest = partition(self, graph, returns, field.selections, child_provided)
+        if not rest:
+            return self.add_local(at, field, child_provided)
+        touched: set[int] = set()
+        if here:
+            touched |= self.add_local(at, only(field, here), child_provided)
+        remaining = only(field, rest)
+        if at.group.entity or at.path or at.type_name != self.op.root_type:
+            return touched | self.jump(at, remaining)
+        if self.op.kind == "mutation":
+            raise PlanningError(
+                f'Cannot plan mutation field "{field.name}": no one subgraph resolves all of '
+                "its selection, and a mutation must run once."
+            )
+        return touched | self.plan_root_field(remaining, None, self._root_tried | {graph})
 
     def _better_elsewhere(self, type_name: str, field: Field, graph: str) -> bool:
         model = self.sg.types[type_name].fields.get(field.name)
@@ -337,8 +414,9 @@ class Router:
             return False
         for other in model.sources:
             if other != graph and self.resolvable(type_name, field.name, other, None):
-                other_provided = self._child_provided(type_name, field, other, None)
-                if self.local_ok(other, field.type_name, field.selections, other_provided)[0]:
+                other_provided = self.child_provided(type_name, field, other, None)
+                returns = self.returns_in(type_name, field.name, other, field.type_name)
+                if self.local_ok(other, returns, field.selections, other_provided)[0]:
                     return bool(self.resolving_keys(type_name, other))
         return False
 
@@ -364,7 +442,7 @@ class Router:
             inner = Site(
                 group,
                 item.children,
-                field.type_name,
+                self.returns_in(type_name, field.name, group.subgraph, field.type_name),
                 child_path,
                 child_provided,
                 at.conds + field.conditions,
@@ -381,8 +459,9 @@ class Router:
             and not self.has_requires(obj, field.name, graph)
             for obj in objects
         ):
-            child_provided = self._child_provided(type_name, field, graph, provided)
-            ok, _ = self.local_ok(graph, field.type_name, field.selections, child_provided)
+            child_provided = self.child_provided(type_name, field, graph, provided)
+            returns = self.returns_in(type_name, field.name, graph, field.type_name)
+            ok = self.local_ok(graph, returns, field.selections, child_provided)[0]
             if ok:
                 return self.add_local(at, field, child_provided)
         if self._interface_object_graph(type_name, field.name) is not None and self.resolving_keys(
@@ -435,20 +514,21 @@ class Router:
         the field in a dependent entity group."""
         group, cursor, type_name, path = at.group, at.cursor, at.type_name, at.path
         graph = group.subgraph
-        options: list[tuple[tuple[int, int, int, int], str, str, Key]] = []
+        options: list[tuple[tuple[int, int, int, int, int], str, str, Key]] = []
         for target, as_type in self._candidates(type_name, field, graph):
             keys = self.resolving_keys(as_type, target)
             if not keys:
                 continue
             local = [k for k in keys if self._key_local(type_name, k, graph)]
             key = local[0] if local else keys[0]
-            target_provided = self._child_provided(as_type, field, target, None)
-            ok, coverage = self.local_ok(target, field.type_name, field.selections, target_provided)
+            target_provided = self.child_provided(as_type, field, target, None)
+            returns = self.returns_in(as_type, field.name, target, field.type_name)
+            ok, jumps, coverage = self.local_ok(target, returns, field.selections, target_provided)
             reuse = any(
                 g.entity and g.subgraph == target and g.path == path and g.block == self.block
                 for g in self.groups
             )
-            score = (0 if ok else 1, 0 if local else 1, 0 if reuse else 1, -coverage)
+            score = (0 if ok else 1, 0 if local else 1, 0 if reuse else 1, jumps, -coverage)
             options.append((score, target, as_type, key))
         if not options:
             raise PlanningError(
@@ -514,40 +594,67 @@ class Router:
     # -- roots ------------------------------------------------------------------------------
     def plan_root(self) -> None:
         op = self.op
-        root = op.root_type
         fields = _lift_root_fragments(op.selections)
         previous: Group | None = None
         for field in fields:
             if field.name in ("__typename", "__schema", "__type"):
                 continue
-            graph = self._root_graph(root, field, previous)
-            if op.kind == "mutation":
-                if previous is None or previous.subgraph != graph:
-                    if previous is not None:
-                        self.block += 1
-                    previous = self.new_group(graph, (), False, frozenset())
-                group = previous
-            else:
-                group = next(
-                    (g for g in self.groups if not g.entity and g.subgraph == graph), None
-                ) or self.new_group(graph, (), False, frozenset())
-            self.plan_field(Site(group, group.selection, root, (), None, (), True), field)
+            self.plan_root_field(field, previous, frozenset())
+            if op.kind == "mutation":  # the next field joins this fetch if it can
+                previous = next(g for g in reversed(self.groups) if not g.entity)
 
-    def _root_graph(self, root: str, field: Field, previous: Group | None) -> str:
+    def plan_root_field(
+        self, field: Field, previous: Group | None, tried: frozenset[str]
+    ) -> set[int]:
+        """Plan a root field in its best subgraph (`tried`: those already given part of it)."""
+        op = self.op
+        root = op.root_type
+        graph = self._root_graph(root, field, previous, tried)
+        if op.kind == "mutation":
+            if previous is None or previous.subgraph != graph:
+                if previous is not None:
+                    self.block += 1
+                previous = self.new_group(graph, (), False, frozenset())
+            group = previous
+        else:
+            group = next(
+                (g for g in self.groups if not g.entity and g.subgraph == graph), None
+            ) or self.new_group(graph, (), False, frozenset())
+        saved, self._root_tried = self._root_tried, tried
+        try:
+            return self.plan_field(Site(group, group.selection, root, (), None, (), True), field)
+        finally:
+            self._root_tried = saved
+
+    def _root_graph(
+        self, root: str, field: Field, previous: Group | None, tried: frozenset[str]
+    ) -> str:
         model = self.sg.types[root].fields.get(field.name)
         if model is None:
             raise PlanningError(f'Cannot query field "{field.name}" on type "{root}".')
-        graphs = [g for g in sorted(model.sources) if self.resolvable(root, field.name, g, None)]
+        graphs = [
+            g
+            for g in sorted(model.sources)
+            if g not in tried and self.resolvable(root, field.name, g, None)
+        ]
         if not graphs:
+            if tried:
+                raise PlanningError(
+                    f'Cannot plan field "{root}.{field.name}": no subgraph resolves the rest '
+                    "of its selection."
+                )
             raise PlanningError(f'No subgraph resolves "{root}.{field.name}".')
         existing = {g.subgraph for g in self.groups if not g.entity}
         if previous is not None:
             existing = {previous.subgraph}
 
-        def score(graph: str) -> tuple[int, int, int, str]:
-            provided = self._child_provided(root, field, graph, None)
-            ok, coverage = self.local_ok(graph, field.type_name, field.selections, provided)
-            return (0 if ok else 1, 0 if graph in existing else 1, -coverage, graph)
+        def score(graph: str) -> tuple[int, int, int, int, str]:
+            provided = self.child_provided(root, field, graph, None)
+            returns = self.returns_in(root, field.name, graph, field.type_name)
+            ok, jumps, fields = self.local_ok(graph, returns, field.selections, provided)
+            # Fewest jumps, then an existing fetch, then the smallest selection (Apollo's
+            # cost): a subgraph whose union lacks a member the client names is not penalised.
+            return (0 if ok else 1, jumps, 0 if graph in existing else 1, fields, graph)
 
         return min(graphs, key=score)
 

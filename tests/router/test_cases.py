@@ -105,3 +105,25 @@ async def test_case(case: Path, canned: CannedServer, tmp_path: Path) -> None:
     assert comparable(result) == comparable(expected)
     for error in result.get("errors", []):
         assert isinstance(error.get("message"), str) and error["message"]
+
+
+def _apollo_comparable(case: Path) -> bool:
+    """Apollo's plan snapshot is a plan for the same request (compose.mjs plans without
+    override labels, so cases that enable labels are not comparable)."""
+    apollo = case / "apollo-plan.txt"
+    return (
+        apollo.exists()
+        and apollo.read_text().startswith("QueryPlan")
+        and not _json(case / "request.json", {}).get("labels")
+    )
+
+
+PLANNED = [c for c in CASES if _apollo_comparable(c)]
+
+
+@pytest.mark.parametrize("case", PLANNED, ids=[c.name for c in PLANNED])
+def test_no_more_fetches_than_apollo(case: Path) -> None:
+    """Our plan snapshot never has more fetches than Apollo's plan for the same query."""
+    ours = (case / "plan.txt").read_text().count("Fetch(")
+    apollo = (case / "apollo-plan.txt").read_text().count("Fetch(")
+    assert ours <= apollo, f"{case.name}: {ours} fetches, Apollo's plan has {apollo}"
