@@ -76,6 +76,8 @@ def merge_shells(ctx: MergeContext) -> None:
                 dest.member_joins.append((sg.name, member))
             if t.specified_by and not dest.specified_by:
                 dest.specified_by = t.specified_by
+        # Apollo lists union memberships member by member (then subgraph by subgraph).
+        dest.member_joins.sort(key=lambda joined: dest.members.index(joined[1]))
         ctx.types[name] = dest
 
 
