@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from graphql import GraphQLError, parse, validate
 
     from router.planner import FetchNode, OperationError, PlanningError, build_plan, normalize
-    from router.planner.plan import PlanNode
+    from router.planner.plan import PlanNode, SubscriptionNode
     from router.supergraph import SupergraphError, load_supergraph
 
     try:
@@ -43,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
     print(plan.pretty())
     if args.operations:
 
-        def walk(node: PlanNode | None) -> None:
+        def walk(node: PlanNode | SubscriptionNode | None) -> None:
+            if isinstance(node, SubscriptionNode):
+                walk(node.primary)
+                walk(node.rest)
             if isinstance(node, FetchNode):
                 print(f"{node.service}: {node.operation}")
             for child in getattr(node, "nodes", ()) or ():

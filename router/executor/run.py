@@ -27,6 +27,7 @@ from router.planner.plan import (
     PlanNode,
     QueryPlan,
     SequenceNode,
+    SubscriptionNode,
 )
 
 MAX_COMPILED_FETCHES = 4096  # compiled requires kept; all dropped when full
@@ -67,8 +68,25 @@ class Executor:
         headers: tuple[tuple[str, str], ...] = (),
     ) -> Execution:
         state = Execution(variables, headers)
+        if isinstance(plan.node, SubscriptionNode):
+            raise TypeError("a subscription plan runs per event (Executor.execute_event)")
         if plan.node is not None:
             await self.run(plan.node, state, ())
+        return state
+
+    async def execute_event(
+        self,
+        node: SubscriptionNode,
+        event: Mapping[str, Any],
+        variables: Mapping[str, Any],
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> Execution:
+        """One subscription event (a `next` payload of the primary fetch) merged with the rest of
+        the plan: the entity fetches run on it as on a root fetch's answer."""
+        state = Execution(variables, headers)
+        self._root_response(node.primary, state, event)
+        if node.rest is not None and state.data:
+            await self.run(node.rest, state, ())
         return state
 
     async def run(self, node: PlanNode, state: Execution, path: tuple[str, ...]) -> None:
@@ -113,8 +131,12 @@ class Executor:
 
     async def root_fetch(self, node: FetchNode, state: Execution) -> None:
         response = await self._send(node, state, self._body(node, state, None))
-        if response is None:
-            return
+        if response is not None:
+            self._root_response(node, state, response)
+
+    def _root_response(
+        self, node: FetchNode, state: Execution, response: Mapping[str, Any]
+    ) -> None:
         data = response.get("data")
         for error in response.get("errors") or ():
             self._add_error(state, node, error, ((),), None)

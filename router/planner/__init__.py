@@ -12,6 +12,7 @@ from router.planner.plan import (
     PlanNode,
     QueryPlan,
     SequenceNode,
+    SubscriptionNode,
 )
 from router.planner.route import PlanningError
 
@@ -28,6 +29,7 @@ __all__ = [
     "PlanningError",
     "QueryPlan",
     "SequenceNode",
+    "SubscriptionNode",
     "build_plan",
     "normalize",
 ]

@@ -15,8 +15,9 @@ from router.planner.plan import (
     PlanNode,
     QueryPlan,
     SequenceNode,
+    SubscriptionNode,
 )
-from router.planner.route import Router
+from router.planner.route import PlanningError, Router
 from router.planner.selection import FieldItem, SelectionSet
 from router.supergraph.model import Supergraph
 
@@ -35,7 +36,19 @@ def build_plan(
         node = assembler.block(block)
         if node is not None:
             nodes.append(node)
-    return QueryPlan(_sequence(nodes), operation.kind)
+    root = _sequence(nodes)
+    if operation.kind == "subscription":
+        return QueryPlan(_subscription(root), operation.kind)
+    return QueryPlan(root, operation.kind)
+
+
+def _subscription(node: PlanNode | None) -> SubscriptionNode:
+    """Split a subscription's plan: its first fetch (the one root field, which validation
+    guarantees is alone) is the upstream subscription; the stages after it run per event."""
+    first, rest = (node.nodes[0], node.nodes[1:]) if isinstance(node, SequenceNode) else (node, ())
+    if not isinstance(first, FetchNode) or first.requires is not None:
+        raise PlanningError("A subscription must select exactly one unconditional root field.")
+    return SubscriptionNode(first, _sequence(list(rest)))
 
 
 def _has_content(group: Group) -> bool:

@@ -79,16 +79,40 @@ PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 
 
 @dataclass(frozen=True)
+class SubscriptionNode:
+    """Apollo's Subscription node: subscribe with `primary` on the subgraph that owns the root
+    field, then run `rest` (the entity fetches) on every event before it goes to the client."""
+
+    primary: FetchNode
+    rest: PlanNode | None
+
+
+@dataclass(frozen=True)
 class QueryPlan:
-    node: PlanNode | None
+    node: PlanNode | SubscriptionNode | None
     operation_kind: str
 
     def pretty(self) -> str:
         lines = ["QueryPlan {"]
-        if self.node is not None:
+        if isinstance(self.node, SubscriptionNode):
+            lines.extend(_pretty_subscription(self.node, 1))
+        elif self.node is not None:
             lines.extend(_pretty(self.node, 1))
         lines.append("}")
         return "\n".join(lines)
+
+
+def _pretty_subscription(node: SubscriptionNode, indent: int) -> list[str]:
+    pad, inner = "  " * indent, "  " * (indent + 1)
+    lines = [f"{pad}Subscription {{", f"{inner}Primary: {{"]
+    lines.extend(_pretty(node.primary, indent + 2))
+    lines.append(inner + "},")
+    if node.rest is not None:
+        lines.append(f"{inner}Rest: {{")
+        lines.extend(_pretty(node.rest, indent + 2))
+        lines.append(inner + "},")
+    lines.append(pad + "},")
+    return lines
 
 
 def _pretty(node: PlanNode, indent: int) -> list[str]:
