@@ -31,6 +31,14 @@ class RouterSettings(BaseSettings):
     # Subgraph URLs that replace the supergraph's routing URLs (Apollo Router's
     # override_subgraph_url): "users=http://users:4001/graphql,tasks=http://tasks:4002/graphql".
     subgraph_urls: Annotated[dict[str, str], NoDecode] = {}
+    # Subscriptions and the streaming transports (websockets, SSE, multipart).
+    ws_init_timeout: float = 10.0  # seconds before a silent websocket is closed (4408)
+    ws_max_operations: int = 100  # operations one websocket runs at once
+    ws_max_message_bytes: int = 262_144  # a larger client message closes the socket (1009)
+    max_connections_per_caller: int = 100  # websockets and event streams of one caller
+    max_subscriptions: int = 20_000  # client subscriptions one router process holds
+    subscription_queue: int = 64  # events queued for one client before it is cut off as slow
+    subscription_heartbeat: float = 5.0  # seconds: multipart heartbeats, SSE comments, legacy ka
 
     # Traffic shaping towards subgraphs: extra attempts of a failed query (never a mutation)
     # with exponential backoff and jitter; a circuit breaker per subgraph (0 failures: off).

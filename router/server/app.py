@@ -20,8 +20,12 @@ from router.persisted.documents import PersistedDocuments
 from router.server import gctune
 from router.server.edge import Edge, Refused
 from router.server.pipeline import GraphQLRequest
+from router.server.pipeline import Response as GraphQLResponse
 from router.server.reload import StateHolder
 from router.settings import RouterSettings
+from router.subscriptions.http_streams import StreamFormat, stream, stream_format
+from router.subscriptions.service import Streams
+from router.subscriptions.websocket import serve_websocket
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -60,10 +64,13 @@ async def _send(
 class GraphQLEndpoint:
     """POST/GET /graphql per GraphQL over HTTP, reading only what it needs from the scope."""
 
-    def __init__(self, holder: StateHolder, settings: RouterSettings, edge: Edge) -> None:
+    def __init__(
+        self, holder: StateHolder, settings: RouterSettings, edge: Edge, streams: Streams
+    ) -> None:
         self.holder = holder
         self.settings = settings
         self.edge = edge
+        self.streams = streams
         propagate = {h.encode() for h in settings.propagate_headers}
         if edge.claims_header:  # only the router may say what the claims are
             propagate.discard(edge.claims_header.encode())
@@ -102,7 +109,8 @@ class GraphQLEndpoint:
             if name in propagate:
                 forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
         media = _media_type(accept)
-        if media is None:
+        fmt = stream_format(accept) if "event-stream" in accept or "multipart" in accept else None
+        if media is None and fmt is None:
             body = _error_body("Accept application/graphql-response+json or application/json.")
             await _send(send, 406, body, JSON)
             return
@@ -149,7 +157,7 @@ class GraphQLEndpoint:
                 if media == JSON and status == 400:
                     status = 200  # as below: application/json answers well-formed requests 200
                 body = _error_body(refused.message, refused.code)
-                await _send(send, status, body, media, refused.headers)
+                await _send(send, status, body, media or JSON, refused.headers)
                 return
             query, claims = admitted.query, admitted.claims
             if admitted.forwarded:
@@ -159,24 +167,51 @@ class GraphQLEndpoint:
         if not isinstance(query, str) or not query:
             await _send(send, 400, _error_body("The request has no query string."), JSON)
             return
-        state = self.holder.current
-        outcome = await state.handle(
-            GraphQLRequest(
-                query=query,
-                operation_name=params.get("operationName") or None,
-                variables=params.get("variables") or {},
-                headers=tuple(forwarded),
-                claims=claims,
-                caller=authorization,
-                method=method,
-                want_plan=self.settings.expose_query_plan and plan_header in ("1", "true"),
-            )
+        request = GraphQLRequest(
+            query=query,
+            operation_name=params.get("operationName") or None,
+            variables=params.get("variables") or {},
+            headers=tuple(forwarded),
+            claims=claims,
+            caller=authorization,
+            method=method,
+            want_plan=self.settings.expose_query_plan and plan_header in ("1", "true"),
         )
+        if fmt is not None:  # SSE or multipart: subscriptions (and anything else) as a stream
+            await self._stream(fmt, request, address, receive, send, media)
+            return
+        assert media is not None
+        outcome = await self.holder.current.handle(request)
         status = outcome.status
         if media == JSON and status == 400:
             status = 200  # application/json: well-formed requests get 200 (GraphQL over HTTP)
         extra = [(b"allow", b"POST")] if status == 405 else None
         await _send(send, status, outcome.encoded(), media, extra)
+
+    async def _stream(
+        self,
+        fmt: StreamFormat,
+        request: GraphQLRequest,
+        address: str,
+        receive: Receive,
+        send: Send,
+        media: str | None,
+    ) -> None:
+        streams = self.streams
+        caller = streams.caller_key(request.caller, address)
+        if not streams.open(caller):
+            limit = self.settings.max_connections_per_caller
+            body = _error_body(f"Too many open streams for this caller (limit {limit}).",
+                               "RATE_LIMITED")  # fmt: skip
+            await _send(send, 429, body, JSON)
+            return
+        result = await streams.start(request)
+        if isinstance(result, GraphQLResponse) and "data" not in result.body:
+            streams.release(caller)  # refused before execution: a plain JSON answer
+            await _send(send, result.status, result.encoded(), media or JSON)
+            return
+        heartbeat = self.settings.subscription_heartbeat
+        await stream(fmt, result, receive, send, heartbeat, lambda: streams.release(caller))
 
 
 def _check_params(params: Any) -> str | None:
@@ -207,6 +242,8 @@ class RouterApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in GRAPHQL_PATHS:
             await self.graphql(scope, receive, send)
+        elif scope["type"] == "websocket" and scope["path"] in GRAPHQL_PATHS:
+            await serve_websocket(self.graphql.streams, scope, receive, send)
         else:
             await self.other(scope, receive, send)
 
@@ -219,6 +256,7 @@ def create_app(settings: RouterSettings | None = None) -> RouterApp:
         return Response(b'{"status":"ok"}', media_type=JSON)
 
     edge = Edge(settings)
+    streams = Streams(holder, settings, edge)
 
     async def ready(_: Request) -> Response:
         state = holder.current
@@ -245,6 +283,7 @@ def create_app(settings: RouterSettings | None = None) -> RouterApp:
         finally:
             if watcher is not None:
                 watcher.cancel()
+            await streams.close()
             await holder.stop()
             await edge.close()
 
@@ -256,7 +295,7 @@ def create_app(settings: RouterSettings | None = None) -> RouterApp:
         lifespan=lifespan,
     )
     other.state.holder = holder
-    return RouterApp(GraphQLEndpoint(holder, settings, edge), other, holder)
+    return RouterApp(GraphQLEndpoint(holder, settings, edge, streams), other, holder)
 
 
 def create_app_from_env() -> RouterApp:

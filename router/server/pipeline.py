@@ -113,6 +113,12 @@ class RouterState:
         try:
             try:
                 prepared = self.preparer.prepare(request.query, request.operation_name)
+                if prepared.kind == "subscription":  # the streaming transports subscribe
+                    raise RequestError(
+                        "Subscriptions need a streaming transport: a websocket "
+                        "(graphql-transport-ws), text/event-stream or multipart/mixed.",
+                        "BAD_REQUEST",
+                    )
                 if request.method == "GET" and prepared.kind != "query":
                     raise RequestError(
                         "Mutations cannot be sent with GET; use POST.", "METHOD_NOT_ALLOWED", 405
@@ -149,7 +155,7 @@ class RouterState:
 
     async def _handle(self, request: GraphQLRequest, prepared: Prepared) -> Response:
         try:
-            variables = self._variables(prepared, request.variables)
+            variables = self.variables(prepared, request.variables)
         except RequestError as error:
             return Response(error.status, {"errors": [_request_error(error)]})
         data: dict[str, Any] = {}
@@ -177,7 +183,7 @@ class RouterState:
             body["extensions"] = extensions
         return Response(200, body)
 
-    def _variables(self, prepared: Prepared, raw: Mapping[str, Any]) -> dict[str, Any]:
+    def variables(self, prepared: Prepared, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Validate variables against their definitions; fill in defaults the client omitted."""
         if not prepared.variable_definitions:
             return dict(raw)

@@ -93,10 +93,6 @@ class Preparer:
             operation = normalize(api, document, operation_name)
         except OperationError as error:
             raise RequestError(str(error), "GRAPHQL_VALIDATION_FAILED") from None
-        if operation.kind == "subscription":
-            raise RequestError(
-                "Subscriptions are not supported over this transport.", "BAD_REQUEST"
-            )
         intro, has_plan_fields = self._split_introspection(document, definition)
         if intro is not None and not self.introspection:
             raise RequestError("Introspection is disabled.", "INTROSPECTION_DISABLED")

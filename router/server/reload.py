@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from router.server import gctune
@@ -71,6 +72,7 @@ class StateHolder:
         self.reloads = 0
         self._task: asyncio.Task[None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
+        self.on_reload: list[Callable[[], None]] = []  # called after each swap (subscriptions)
 
     def start(self) -> None:
         if self.settings.hot_reload and self._task is None:
@@ -105,6 +107,8 @@ class StateHolder:
         old, self.current = self.current, _new_state(supergraph, self.settings)
         self.reloads += 1
         log.info("supergraph reloaded (%s)", supergraph.hash)
+        for listener in self.on_reload:
+            listener()
         task = asyncio.get_running_loop().create_task(self._retire(old))
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
