@@ -13,6 +13,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from subgraphs.catalog import domain
 from subgraphs.catalog.types import ProductSortField, SortDirection
+from subgraphs.common.money import MoneyInput
 
 T = TypeVar("T")
 
@@ -22,13 +23,8 @@ def _given(value: T | UnsetType | None) -> T | None:
     return None if value is UNSET or isinstance(value, UnsetType) else value
 
 
-@strawberry.input
-class MoneyInput:
-    amount: int = strawberry.field(description="Minor units (cents).")
-    currency: str
-
-    def to_domain(self) -> domain.Money:
-        return domain.Money(self.amount, self.currency)
+def _money(value: MoneyInput) -> domain.Money:
+    return domain.Money(value.amount, value.currency)
 
 
 @strawberry.input
@@ -75,7 +71,7 @@ class CreateProductInput:
         return domain.ProductInput(
             sku=self.sku,
             name=self.name,
-            price=self.price.to_domain(),
+            price=_money(self.price),
             description=self.description,
             category_id=None if self.category_id is None else str(self.category_id),
             stock=self.stock,
@@ -101,7 +97,7 @@ class UpdateProductInput:
         return domain.ProductPatch(
             name=_given(self.name),
             description=_given(self.description),
-            price=None if (price := _given(self.price)) is None else price.to_domain(),
+            price=None if (price := _given(self.price)) is None else _money(price),
             category_id=None if (category := _given(self.category_id)) is None else str(category),
             clear_category=self.category_id is None,
             active=_given(self.active),

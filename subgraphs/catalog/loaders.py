@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
 from subgraphs.catalog.models import (
@@ -24,28 +22,7 @@ from subgraphs.catalog.models import (
 )
 from subgraphs.catalog.service.carts import CartLine, CartView
 from subgraphs.common.app import Runtime
-from subgraphs.common.loaders import rows_by_key
-
-ModelT = TypeVar("ModelT")
-
-
-def rows_grouped_by(
-    sessions: async_sessionmaker[AsyncSession],
-    model: type[ModelT],
-    column: InstrumentedAttribute[Any],
-    *order_by: InstrumentedAttribute[Any],
-) -> DataLoader[str, list[ModelT]]:
-    """Rows of `model` whose `column` is each key (one-to-many), in `order_by` order."""
-
-    async def load(keys: Sequence[str]) -> list[list[ModelT]]:
-        async with sessions() as session:
-            rows = await session.scalars(select(model).where(column.in_(keys)).order_by(*order_by))
-            grouped: dict[str, list[ModelT]] = defaultdict(list)
-            for row in rows:
-                grouped[getattr(row, column.key)].append(row)
-        return [grouped.get(key, []) for key in keys]
-
-    return DataLoader(load_fn=load)
+from subgraphs.common.loaders import rows_by_key, rows_grouped_by
 
 
 def carts_by_user(sessions: async_sessionmaker[AsyncSession]) -> DataLoader[str, CartView]:

@@ -19,6 +19,7 @@ from subgraphs.catalog.service.stats import SalesStats as SalesStatsData
 from subgraphs.catalog.service.stats import TopProduct as TopProductData
 from subgraphs.common.context import Context
 from subgraphs.common.keyset import column_ordering, paginate_ordered
+from subgraphs.common.money import Money
 from subgraphs.common.pagination import Connection, to_connection
 
 CatalogInfo = Info[Context[Loaders], None]
@@ -29,16 +30,6 @@ async def actor_of(info: CatalogInfo) -> domain.Actor:
     if caller is None:
         return domain.Actor(None)
     return domain.Actor(caller.user_id, is_admin=caller.is_admin)
-
-
-@strawberry.type(description="An amount of money in integer minor units (cents) of a currency.")
-class Money:
-    amount: int = strawberry.field(description="Minor units: 1999 USD means $19.99.")
-    currency: str = strawberry.field(description="ISO 4217 code, e.g. USD.")
-
-    @classmethod
-    def of(cls, value: domain.Money) -> Money:
-        return cls(amount=value.amount, currency=value.currency)
 
 
 OrderStatus = strawberry.enum(domain.OrderStatus, name="OrderStatus")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
 
@@ -30,5 +31,24 @@ def rows_by_key(
             rows = (await session.scalars(select(model).where(column.in_(keys)))).all()
         found = {getattr(row, column.key): row for row in rows}
         return [found.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def rows_grouped_by(
+    sessions: async_sessionmaker[AsyncSession],
+    model: type[ModelT],
+    column: InstrumentedAttribute[Any],
+    *order_by: InstrumentedAttribute[Any],
+) -> DataLoader[str, list[ModelT]]:
+    """Rows of `model` whose `column` is each key (one-to-many), in `order_by` order."""
+
+    async def load(keys: Sequence[str]) -> list[list[ModelT]]:
+        async with sessions() as session:
+            rows = await session.scalars(select(model).where(column.in_(keys)).order_by(*order_by))
+            grouped: dict[str, list[ModelT]] = defaultdict(list)
+            for row in rows:
+                grouped[getattr(row, column.key)].append(row)
+        return [grouped.get(key, []) for key in keys]
 
     return DataLoader(load_fn=load)

@@ -18,11 +18,15 @@ must read under a lock, or a concurrent writer can change it between the check a
 from __future__ import annotations
 
 import hashlib
+from typing import Any, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import begin_write
+from subgraphs.common.errors import NotFound
+
+Row = TypeVar("Row")
 
 
 async def lock_key(session: AsyncSession, namespace: str, key: str) -> None:
@@ -36,3 +40,18 @@ async def lock_key(session: AsyncSession, namespace: str, key: str) -> None:
     digest = hashlib.blake2b(f"{namespace}\0{key}".encode(), digest_size=8).digest()
     number = int.from_bytes(digest, "big", signed=True)
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+
+
+async def lock_row(session: AsyncSession, model: type[Row], row_id: str, what: str) -> Row:
+    """The row, locked FOR UPDATE (PostgreSQL) until the transaction ends and read afresh
+    (never the session's cached copy); NOT_FOUND "no <what> with id ..." when it is gone."""
+    statement: Any = (
+        select(model)
+        .where(model.id == row_id)  # type: ignore[attr-defined]
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    row: Row | None = await session.scalar(statement)
+    if row is None:
+        raise NotFound(f"no {what} with id {row_id!r}")
+    return row

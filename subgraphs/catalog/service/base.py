@@ -6,14 +6,14 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import begin_write
 from subgraphs.catalog.domain import Actor
-from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from subgraphs.common.errors import BadUserInput, Forbidden, Unauthenticated
+from subgraphs.common.writes import lock_row as lock_row  # the catalog services' import
 
 
 class EventSink(Protocol):
@@ -107,21 +107,3 @@ def check_quantity(value: int, *, what: str = "quantity", maximum: int = 1000) -
     if value < 1 or value > maximum:
         raise BadUserInput(f"{what} must be between 1 and {maximum}")
     return value
-
-
-Row = TypeVar("Row")
-
-
-async def lock_row(session: AsyncSession, model: type[Row], row_id: str, what: str) -> Row:
-    """The row, locked FOR UPDATE (PostgreSQL) until the transaction ends and read afresh
-    (never the session's cached copy); NOT_FOUND "no <what> with id ..." when it is gone."""
-    statement: Any = (
-        select(model)
-        .where(model.id == row_id)  # type: ignore[attr-defined]
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    row: Row | None = await session.scalar(statement)
-    if row is None:
-        raise NotFound(f"no {what} with id {row_id!r}")
-    return row

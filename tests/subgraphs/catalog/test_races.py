@@ -11,18 +11,16 @@ happens before the other or fails with a clear code (never INTERNAL_SERVER_ERROR
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Delete, Insert, Update, event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import Database
-from db.engine import session_factory
 from subgraphs.catalog.domain import (
     Actor,
     CategoryInput,
@@ -36,6 +34,7 @@ from subgraphs.catalog.service import carts, categories, orders, products
 from subgraphs.common.errors import BadUserInput, Conflict, MosaicError, NotFound
 from tests.subgraphs.catalog.conftest import CatalogDb, Published
 from tests.subgraphs.catalog.factories import ADMIN, make_category, make_product
+from tests.utils.races import impatient_sessions, run_before_first_write
 
 T = TypeVar("T")
 Sessions = async_sessionmaker[AsyncSession]
@@ -328,60 +327,6 @@ async def test_concurrent_creations_with_one_sku_or_slug_conflict(
 
 
 # -- forced: a racer arrives between a write's checks and its first write ----------------------
-
-
-@contextlib.asynccontextmanager
-async def impatient_sessions(database_url: str) -> AsyncIterator[Sessions]:
-    """Sessions on an engine whose statements never wait for a lock: one that would have to
-    wait fails at once (SQLite: no busy timeout; PostgreSQL: a 1 ms lock_timeout)."""
-    if database_url.startswith("sqlite"):
-        options: dict[str, Any] = {"connect_args": {"timeout": 0}}
-    else:
-        options = {"connect_args": {"server_settings": {"lock_timeout": "1"}}}
-    engine = create_async_engine(database_url, **options)
-    if database_url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _foreign_keys_on)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def run_before_first_write(session: AsyncSession, racer: Callable[[], Awaitable[None]]) -> None:
-    """Run `racer` once, when the session has made its checks but sent no write yet: before
-    its first flush, INSERT/UPDATE/DELETE statement or commit, whichever comes first."""
-    ran = False
-    real_flush, real_execute, real_commit = session.flush, session.execute, session.commit
-
-    async def race_once() -> None:
-        nonlocal ran
-        if not ran:
-            ran = True
-            await racer()
-
-    async def flush(*args: Any, **kwargs: Any) -> None:
-        if session.new or session.dirty or session.deleted:
-            await race_once()
-        await real_flush(*args, **kwargs)
-
-    async def execute(statement: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(statement, Insert | Update | Delete):
-            await race_once()
-        return await real_execute(statement, *args, **kwargs)
-
-    async def commit() -> None:
-        await race_once()
-        await real_commit()
-
-    session.flush = flush  # type: ignore[method-assign]
-    session.execute = execute  # type: ignore[method-assign]
-    session.commit = commit  # type: ignore[method-assign]
 
 
 async def forced(
