@@ -1,0 +1,1 @@
+"""Domain rules and transactions of bookings (no GraphQL): professionals, slots, bookings."""
