@@ -39,13 +39,15 @@ from subgraphs.bookings.service.access import (
 from subgraphs.bookings.service.unit import Writer
 from subgraphs.common.auth import Caller
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from subgraphs.common.versions import version_from
 from subgraphs.common.writes import lock_row
 
 TAKEN = "the slot is already booked"
 
 
 def booking_payload(booking: Booking, professional: Professional) -> dict[str, Any]:
-    """What consumers (notifications, search) need without calling back."""
+    """What consumers (notifications, search) need without calling back; `version` orders
+    the events of one booking (subgraphs/common/versions.py)."""
     return {
         "id": booking.id,
         "slotId": booking.slot_id,
@@ -56,6 +58,7 @@ def booking_payload(booking: Booking, professional: Professional) -> dict[str, A
         "startsAt": as_utc(booking.starts_at).isoformat(),
         "endsAt": as_utc(booking.ends_at).isoformat(),
         "price": {"amount": booking.price_amount, "currency": booking.price_currency},
+        "version": version_from(booking.updated_at),
     }
 
 
@@ -148,6 +151,7 @@ async def transition(
         slot = await lock_row(session, Slot, booking.slot_id, "slot")
         slot.status = step.slot_becomes.value
     booking.status = step.target.value
+    booking.updated_at = utcnow()  # under the row lock: the event version grows
     if step is CANCEL and reason is not None:
         booking.cancellation_reason = check_text(
             reason, "reason", max_length=2000, allow_empty=True

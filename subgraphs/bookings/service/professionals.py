@@ -18,6 +18,7 @@ from subgraphs.bookings.models import Professional
 from subgraphs.bookings.service.access import professional_of_user, require_user
 from subgraphs.bookings.service.unit import Writer
 from subgraphs.common.errors import Conflict
+from subgraphs.common.versions import version_from
 
 
 def professional_payload(row: Professional) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def professional_payload(row: Professional) -> dict[str, Any]:
         "specialization": row.specialization,
         "hourlyRate": {"amount": row.hourly_rate_amount, "currency": row.hourly_rate_currency},
         "timeZone": row.time_zone,
+        "version": version_from(row.updated_at),
     }
 
 

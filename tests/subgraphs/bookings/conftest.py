@@ -51,7 +51,9 @@ class Published:
         self.events.append((type, dict(payload), actor_id))
 
     def of(self, type: str) -> list[dict[str, Any]]:
-        return [payload for t, payload, _ in self.events if t == type]
+        """Payloads of events of `type` (or of every type starting with it, given "x.")."""
+        wanted = (lambda t: t.startswith(type)) if type.endswith(".") else (lambda t: t == type)
+        return [payload for t, payload, _ in self.events if wanted(t)]
 
     def types(self, prefix: str = "booking.") -> list[str]:
         return [t for t, _, _ in self.events if t.startswith(prefix)]

@@ -317,6 +317,8 @@ async def test_the_whole_life_of_a_booking(bookings_db: BookingsDb) -> None:
     ]
     completed = bookings_db.published.of("booking.completed")[0]
     assert completed["from"] == "CONFIRMED" and completed["by"] == "PROFESSIONAL"
+    versions = [e["version"] for e in bookings_db.published.of("booking.")]
+    assert versions == sorted(set(versions))  # each event of the booking is newer
 
 
 async def test_a_cancelled_booking_frees_its_slot(bookings_db: BookingsDb) -> None:
