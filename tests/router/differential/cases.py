@@ -18,6 +18,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 CASE_DIRS = (HERE / "cases", HERE / "generated")
 XFAIL_FILE = HERE / "xfail.yaml"
+HIVE_FILE = HERE / "hive.yaml"
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,14 @@ def load_all() -> list[Case]:
     return cases
 
 
-def load_xfails() -> dict[str, str]:
+def load_xfails(path: Path = XFAIL_FILE) -> dict[str, str]:
     """Case id -> reason, for genuine Mosaic bugs marked xfail(strict=True) one by one."""
-    if not XFAIL_FILE.exists():
+    if not path.exists():
         return {}
-    doc = yaml.safe_load(XFAIL_FILE.read_text()) or {}
+    doc = yaml.safe_load(path.read_text()) or {}
     return {str(k): str(v) for k, v in doc.items()}
+
+
+def load_hive_differences() -> dict[str, str]:
+    """Case id -> the DISAGREEMENTS.md entry where Hive Gateway differs from the truth."""
+    return load_xfails(HIVE_FILE)

@@ -19,8 +19,8 @@ def skip_reason(target: str) -> str | None:
         ok, why = mosaic_router_available()
         if not ok:
             return f"Mosaic's router is not available yet: {why}"
-    if target == "hive" and hive_binary() is None:
-        return "MOSAIC_DIFF_TARGET=hive but hive-gateway is not installed (MOSAIC_DIFF_HIVE_BIN)"
+    if target in ("hive", "mosaic") and hive_binary() is None:
+        return "hive-gateway is not installed (run `make peers`, or set MOSAIC_DIFF_HIVE_BIN)"
     return None
 
 
@@ -39,5 +39,6 @@ def sides(diff_target: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     if reason:
         pytest.skip(reason)  # an opt-in peer target (MOSAIC_DIFF_TARGET=hive) not installed
     work: Path = tmp_path_factory.mktemp("differential")
-    with differential(diff_target, work) as running:
+    # Hive Gateway is the second oracle when Mosaic is the candidate.
+    with differential(diff_target, work, hive=diff_target == "mosaic") as running:
         yield running

@@ -1,15 +1,19 @@
-"""Differential tests: the same query against Apollo Gateway and the system under test.
+"""Differential tests: the same query against Apollo Gateway and the system under test, and
+against Hive Gateway as a second oracle.
 
 The system under test is Mosaic's router unless MOSAIC_DIFF_TARGET says otherwise (`apollo`
-runs a second Apollo Gateway, `hive` Hive Gateway: self-checks of the harness). Both sides get
-their own live subgraphs (tests/router/differential/subgraphs) serving the same fixed data.
+runs a second Apollo Gateway, `hive` Hive Gateway: self-checks of the harness). Every side gets
+its own live subgraphs (tests/router/differential/subgraphs) serving the same fixed data.
+With Mosaic as the candidate, Hive Gateway answers every case too and is held to the same truth
+(Apollo Gateway's answer, or `expected` where Apollo is wrong); the cases where it differs are
+listed in hive.yaml with the DISAGREEMENTS.md entry that says who is right and why.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.router.differential.cases import Case, load_all, load_xfails
+from tests.router.differential.cases import Case, load_all, load_hive_differences, load_xfails
 from tests.router.differential.compare import diff
 from tests.router.differential.harness import Differential, target_from_env
 
@@ -17,6 +21,7 @@ pytestmark = pytest.mark.peers
 
 CASES = load_all()
 XFAILS = load_xfails()
+HIVE_DIFFERENCES = load_hive_differences()
 
 
 def _params() -> list[object]:
@@ -34,6 +39,7 @@ def test_case_ids_are_unique_and_xfails_exist() -> None:
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids))
     assert not set(XFAILS) - set(ids), "xfail.yaml names cases that do not exist"
+    assert not set(HIVE_DIFFERENCES) - set(ids), "hive.yaml names cases that do not exist"
 
 
 @pytest.mark.parametrize("case", _params())
@@ -53,5 +59,28 @@ def test_same_result_as_apollo_gateway(case: Case, sides: Differential) -> None:
         )
     assert not verdict.problems, (
         f"{sides.target} disagrees with {verdict.against} on {case.id}: "
+        f"{'; '.join(verdict.problems)}\n{diff(verdict.baseline, verdict.candidate)}"
+    )
+
+
+def _hive_params() -> list[object]:
+    params = []
+    for case in CASES:
+        reason = HIVE_DIFFERENCES.get(case.id)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("case", _hive_params())
+def test_hive_gateway_agrees(case: Case, sides: Differential) -> None:
+    """Hive Gateway, the second oracle, against the truth Mosaic is held to. A difference not
+    in hive.yaml fails: record who is right in DISAGREEMENTS.md (and, where Hive is right and
+    Apollo Gateway wrong, give the case `expected` + `reference_wrong`)."""
+    if sides.hive is None:
+        pytest.skip("Hive Gateway is the second oracle only when Mosaic is the candidate")
+    verdict = sides.judge_hive(case)
+    assert not verdict.problems, (
+        f"Hive Gateway disagrees with {verdict.against} on {case.id}: "
         f"{'; '.join(verdict.problems)}\n{diff(verdict.baseline, verdict.candidate)}"
     )
