@@ -6,7 +6,6 @@ only made when she has neither.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,17 +43,9 @@ PRODUCTS = {
 }
 
 
-class _Discard:
-    """Seeding happens offline: there is nobody to tell about these changes."""
-
-    async def publish(
-        self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
-    ) -> None:
-        return None
-
-
 async def seed(db: Database, settings: Settings) -> int:
-    """Create what is missing; returns how many rows of demo data were created."""
+    """Create what is missing; returns how many rows of demo data were created. Its events
+    wait in the outbox until the subgraph's relay publishes them (search indexes them)."""
     admin = Actor(DEMO_USER_IDS["admin"], is_admin=True)
     created = 0
     async with db.sessions() as session:
@@ -77,7 +68,7 @@ async def seed(db: Database, settings: Settings) -> int:
                     category_id=ids[slug],
                     stock=stock,
                 )
-                product = await products.create_product(session, admin, data, _Discard())
+                product = await products.create_product(session, admin, data, None)
                 skus[sku] = product.id
                 created += 1
         created += await _alice(session, skus)
@@ -93,7 +84,7 @@ async def _alice(session: Any, skus: dict[str, str]) -> int:
     if has_cart or has_orders:
         return 0
     await carts.add_to_cart(session, alice, skus["BOK-001"], 1)
-    await orders.checkout(session, alice, "seed-first-order", _Discard())
+    await orders.checkout(session, alice, "seed-first-order", None)
     await carts.add_to_cart(session, alice, skus["KIT-003"], 2)
     await carts.add_to_cart(session, alice, skus["AUD-001"], 1)
     return 3

@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import Database
 from db.base import NAMING_CONVENTION, UTCDateTime
-from subgraphs.common.events import Event, EventBus
+from subgraphs.common.events import Event, EventPublisher
 from subgraphs.common.writes import lock_key
 
 log = logging.getLogger("mosaic.outbox")
@@ -113,7 +113,7 @@ def event_of(row: Any) -> Event:
 _UNPUBLISHED = OUTBOX.c.published_at.is_(None)
 
 
-async def publish_pending(session: AsyncSession, bus: EventBus, *, limit: int = 100) -> int:
+async def publish_pending(session: AsyncSession, bus: EventPublisher, *, limit: int = 100) -> int:
     """Publish up to `limit` unpublished outbox rows in order; how many were published.
 
     Commits (or rolls back) its own transaction on `session`. A publish that fails stops the
@@ -164,7 +164,7 @@ class OutboxRelay:
     def __init__(
         self,
         db: Database,
-        bus: EventBus,
+        bus: EventPublisher,
         *,
         interval: float = 1.0,
         retention: timedelta = timedelta(days=1),

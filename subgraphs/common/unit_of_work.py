@@ -18,6 +18,7 @@
   its own id.
 - A unit that is never entered is a read context: `uow.session`, `uow.caller`, `uow.now()`.
 - A unit may be entered again after it exits (one transaction after the other).
+- `unit_of_work(db, caller, events)` opens one on a fresh session of a `Database`.
 
 Consumers write their effects in a unit too and call `await uow.first_delivery(event,
 group)` first: False means this group applied the event already (a redelivery).
@@ -25,8 +26,9 @@ group)` first: False means this group applied the event already (a redelivery).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
@@ -34,8 +36,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import Database
 from db.engine import begin_write
-from subgraphs.common.events import Event, EventBus
+from subgraphs.common.events import Event, EventPublisher
 from subgraphs.common.outbox import CONSUMED, OUTBOX, outbox_row, publish_pending
 
 log = logging.getLogger("mosaic.outbox")
@@ -60,7 +63,7 @@ class UnitOfWork(Generic[CallerT]):
         self,
         session: AsyncSession,
         caller: CallerT,
-        events: EventBus | None = None,
+        events: EventPublisher | None = None,
         clock: Callable[[], datetime] = _utcnow,
         *,
         correlation_id: str | None = None,
@@ -151,10 +154,26 @@ class UnitOfWork(Generic[CallerT]):
         if events and self.events is not None:
             await self._publish_now(self.events)
 
-    async def _publish_now(self, bus: EventBus) -> None:
+    async def _publish_now(self, bus: EventPublisher) -> None:
         try:
             # A session of its own: the caller's objects stay as the commit left them.
             async with AsyncSession(self.session.bind, expire_on_commit=False) as session:
                 await publish_pending(session, bus)
         except Exception:  # committed is committed: the relay publishes it later
             log.warning("events stay in the outbox until the relay publishes them", exc_info=True)
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(
+    db: Database,
+    caller: CallerT,
+    events: EventPublisher | None = None,
+    *,
+    correlation_id: str | None = None,
+) -> AsyncIterator[UnitOfWork[CallerT]]:
+    """A unit of work on a fresh session of `db` (closed at the end)."""
+    async with (
+        db.sessions() as session,
+        UnitOfWork(session, caller, events, correlation_id=correlation_id) as uow,
+    ):
+        yield uow

@@ -3,10 +3,12 @@
 Every check runs before anything is written; a failed call leaves the database unchanged
 (except a refresh-token replay, which deliberately revokes the token's family).
 
-Writes run in `Database.transaction()`, which holds SQLite's write lock from its first
-read; on PostgreSQL they lock what they decide on: the user row (FOR UPDATE) for profile,
-preference and role changes, and a refresh token's family (an advisory lock) for rotation,
-replay and logout, so a token cannot be rotated into a family that is being revoked.
+Writes that change a user run in a unit of work (`unit_of_work`: their events go to the
+outbox in the same transaction), token writes in `Database.transaction()`; both hold
+SQLite's write lock from their first read. On PostgreSQL they lock what they decide on: the
+user row (FOR UPDATE) for profile, preference and role changes, and a refresh token's
+family (an advisory lock) for rotation, replay and logout, so a token cannot be rotated into
+a family that is being revoked.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,11 +28,12 @@ from sqlalchemy.exc import IntegrityError
 from db import Database, new_id
 from subgraphs.common.auth import ROLES, Caller
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
-from subgraphs.common.events import EventBus
+from subgraphs.common.events import EventPublisher
 from subgraphs.common.keys import SigningKey
 from subgraphs.common.pagination import Page, paginate
 from subgraphs.common.settings import Settings
 from subgraphs.common.tokens import mint_access_token
+from subgraphs.common.unit_of_work import unit_of_work
 from subgraphs.common.writes import lock_key
 from subgraphs.users.models import RefreshToken, User
 from subgraphs.users.passwords import check_password_rules, hash_password, verify_password
@@ -93,7 +96,7 @@ def _aware(moment: datetime) -> datetime:
 
 class UserService:
     def __init__(
-        self, db: Database, settings: Settings, events: EventBus, signing_key: SigningKey
+        self, db: Database, settings: Settings, events: EventPublisher, signing_key: SigningKey
     ) -> None:
         self.db = db
         self.settings = settings
@@ -116,15 +119,18 @@ class UserService:
             roles=sorted(set(roles)),
             preferences={},
         )
+        newcomer = Caller(user.id, frozenset(user.roles))
         try:
-            async with self.db.transaction() as session:
-                taken = await session.scalar(select(User.id).where(User.email == email))
+            async with unit_of_work(self.db, newcomer, self.events) as uow:
+                taken = await uow.session.scalar(select(User.id).where(User.email == email))
                 if taken is not None:
                     raise Conflict("An account with this email already exists", field="email")
-                session.add(user)
+                uow.session.add(user)
+                uow.emit(
+                    "user.registered", {"user_id": user.id, "name": name}, aggregate_id=user.id
+                )
         except IntegrityError as error:  # a concurrent registration won the race
             raise Conflict("An account with this email already exists", field="email") from error
-        await self._publish("user.registered", {"user_id": user.id, "name": name}, user.id)
         return user
 
     async def get(self, user_id: str) -> User:
@@ -161,11 +167,13 @@ class UserService:
             if avatar_url and not re.match(r"^https?://\S+$", avatar_url):
                 raise BadUserInput("Avatar URL must be an http(s) URL", field="avatarUrl")
             changes["avatar_url"] = avatar_url or None
-        user = await self._update(caller.user_id, changes)
-        await self._publish(
-            "user.updated", {"user_id": user.id, "fields": sorted(changes)}, user.id
+        return await self._update(
+            caller,
+            caller.user_id,
+            changes,
+            "user.updated",
+            lambda user: {"user_id": user.id, "fields": sorted(changes)},
         )
-        return user
 
     async def update_preferences(self, caller: Caller | None, change: PreferencesChange) -> User:
         caller = require_signed_in(caller)
@@ -178,8 +186,8 @@ class UserService:
                     f"Not an event type: {bad[0]!r} (expected e.g. 'task.assigned')",
                     field="optOuts",
                 )
-        async with self.db.transaction() as session:
-            user = await session.get(
+        async with unit_of_work(self.db, caller, self.events) as uow:
+            user = await uow.session.get(
                 User, caller.user_id, with_for_update=True, populate_existing=True
             )
             if user is None:
@@ -192,31 +200,45 @@ class UserService:
             if change.opt_outs is not None:
                 preferences["opt_outs"] = sorted(set(change.opt_outs))
             user.preferences = preferences
-        await self._publish(
-            "user.preferences_updated", {"user_id": user.id, "preferences": preferences}, user.id
-        )
+            uow.emit(
+                "user.preferences_updated",
+                {"user_id": user.id, "preferences": preferences},
+                aggregate_id=user.id,
+            )
         return user
 
     async def set_roles(self, caller: Caller | None, user_id: str, roles: Collection[str]) -> User:
-        require_admin(caller)
+        admin = require_admin(caller)
         unknown = set(roles) - set(ROLES)
         if unknown or not roles:
             raise BadUserInput(f"Roles must be a non-empty subset of {', '.join(ROLES)}")
-        user = await self._update(user_id, {"roles": sorted(set(roles))})
-        await self._publish(
+        return await self._update(
+            admin,
+            user_id,
+            {"roles": sorted(set(roles))},
             "user.roles_changed",
-            {"user_id": user.id, "roles": user.roles},
-            None if caller is None else caller.user_id,
+            lambda user: {"user_id": user.id, "roles": user.roles},
         )
-        return user
 
-    async def _update(self, user_id: str, changes: dict[str, Any]) -> User:
-        async with self.db.transaction() as session:
-            user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
+    async def _update(
+        self,
+        caller: Caller,
+        user_id: str,
+        changes: dict[str, Any],
+        event: str,
+        payload: Callable[[User], dict[str, Any]],
+    ) -> User:
+        """Change the user's columns and emit `event` with `payload(user)` in one unit."""
+        async with unit_of_work(self.db, caller, self.events) as uow:
+            user = await uow.session.get(
+                User, user_id, with_for_update=True, populate_existing=True
+            )
             if user is None:
                 raise NotFound("No user with this id", id=user_id)
             for key, value in changes.items():
                 setattr(user, key, value)
+            await uow.session.flush()
+            uow.emit(event, payload(user), aggregate_id=user.id)
         return user
 
     # --- sessions -------------------------------------------------------------------------
@@ -325,12 +347,6 @@ class UserService:
             expires_in=self.settings.access_token_ttl_seconds,
             user=user,
         )
-
-    async def _publish(self, type: str, payload: dict[str, Any], actor_id: str | None) -> None:
-        try:
-            await self.events.publish(type, payload, actor_id=actor_id)
-        except Exception:  # the change is committed; a lost event must not fail the request
-            log.exception("could not publish %s", type)
 
 
 def require_signed_in(caller: Caller | None) -> Caller:

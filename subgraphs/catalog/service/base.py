@@ -1,59 +1,23 @@
-"""What every catalog service function shares: callers, events, transactions, validation."""
+"""What every catalog service function shares: callers, the unit of work, validation.
+
+A write is `async with UnitOfWork(session, actor, events) as uow:`. On SQLite it holds the
+database's write lock from its first read, so a check and the write that depends on it never
+interleave with another writer, in this process or another one on the same file. On
+PostgreSQL the service functions lock the rows they decide on (FOR UPDATE / FOR SHARE) or
+write with conditional UPDATEs.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from db.engine import begin_write
 from subgraphs.catalog.domain import Actor
 from subgraphs.common.errors import BadUserInput, Forbidden, Unauthenticated
+from subgraphs.common.unit_of_work import UnitOfWork
 from subgraphs.common.writes import lock_row as lock_row  # the catalog services' import
 
-
-class EventSink(Protocol):
-    async def publish(
-        self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
-    ) -> object: ...
-
-
-@dataclass
-class Outbox:
-    """Events of one transaction, published only after it commits."""
-
-    actor_id: str | None
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def add(self, type: str, payload: dict[str, Any]) -> None:
-        self.events.append((type, payload))
-
-    async def flush(self, sink: EventSink) -> None:
-        events, self.events = self.events, []
-        for type, payload in events:
-            await sink.publish(type, payload, actor_id=self.actor_id)
-
-
-@contextlib.asynccontextmanager
-async def transaction(session: AsyncSession) -> AsyncIterator[None]:
-    """A write transaction: commit on success, roll back on any error.
-
-    On SQLite it holds the database's write lock from its first read (`begin_write`), so a
-    check and the write that depends on it never interleave with another writer, in this
-    process or another one on the same file. On PostgreSQL the service functions lock the
-    rows they decide on (FOR UPDATE / FOR SHARE) or write with conditional UPDATEs.
-    """
-    try:
-        await begin_write(session)
-        yield
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
+# Every catalog write is one unit of work acting as the caller (subgraphs/common).
+CatalogUnit = UnitOfWork[Actor]
 
 
 def require_user(actor: Actor) -> str:

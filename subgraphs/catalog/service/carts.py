@@ -14,9 +14,9 @@ from subgraphs.catalog.service.base import (
     check_amount,
     check_quantity,
     require_user,
-    transaction,
 )
 from subgraphs.common.errors import BadUserInput, NotFound
+from subgraphs.common.unit_of_work import UnitOfWork
 
 MAX_LINES = 100
 
@@ -137,7 +137,7 @@ async def add_to_cart(
     """Add units of a product (adds to the quantity already in the cart)."""
     user_id = require_user(actor)
     check_quantity(quantity)
-    async with transaction(session):
+    async with UnitOfWork(session, actor):
         cart = await lock_cart(session, user_id, create=True)
         assert cart is not None
         product = await _orderable(session, product_id)
@@ -163,7 +163,7 @@ async def update_cart_item(
     user_id = require_user(actor)
     if quantity != 0:
         check_quantity(quantity)
-    async with transaction(session):
+    async with UnitOfWork(session, actor):
         cart = await lock_cart(session, user_id, create=False)
         item = None if cart is None else await session.get(CartItem, (cart.id, product_id))
         if cart is None or item is None:
@@ -183,7 +183,7 @@ async def remove_from_cart(session: AsyncSession, actor: Actor, product_id: str)
 
 async def clear_cart(session: AsyncSession, actor: Actor) -> CartView:
     user_id = require_user(actor)
-    async with transaction(session):
+    async with UnitOfWork(session, actor):
         cart = await lock_cart(session, user_id, create=False)
         if cart is not None:
             await session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))

@@ -20,9 +20,9 @@ from subgraphs.catalog.service.base import (
     check_text,
     lock_row,
     require_admin,
-    transaction,
 )
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.unit_of_work import UnitOfWork
 from subgraphs.common.writes import lock_key
 
 
@@ -84,7 +84,7 @@ async def create_category(session: AsyncSession, actor: Actor, data: CategoryInp
     require_admin(actor)
     name = check_text(data.name, "name", max_length=200)
     slug = check_slug(data.slug)
-    async with transaction(session):
+    async with UnitOfWork(session, actor):
         await _check_slug_free(session, slug)
         if data.parent_id is not None:
             await _check_parent(session, None, data.parent_id)
@@ -101,7 +101,7 @@ async def update_category(
     session: AsyncSession, actor: Actor, category_id: str, patch: CategoryPatch
 ) -> Category:
     require_admin(actor)
-    async with transaction(session):
+    async with UnitOfWork(session, actor):
         if patch.parent_id is not None and not patch.clear_parent:
             await lock_key(session, "catalog", "category-tree")  # before any row lock
         category = await lock_row(session, Category, category_id, "category")
@@ -127,7 +127,7 @@ async def update_category(
 async def delete_category(session: AsyncSession, actor: Actor, category_id: str) -> str:
     """Delete an empty leaf category; one with children or products is a CONFLICT."""
     require_admin(actor)
-    async with transaction(session):
+    async with UnitOfWork(session, actor):
         category = await lock_row(session, Category, category_id, "category")
         has_children = await session.scalar(
             select(exists().where(Category.parent_id == category_id))

@@ -19,17 +19,17 @@ from subgraphs.catalog.models import (
     utcnow,
 )
 from subgraphs.catalog.service.base import (
-    EventSink,
-    Outbox,
+    CatalogUnit,
     check_amount,
     check_text,
     require_admin,
     require_user,
-    transaction,
 )
 from subgraphs.catalog.service.carts import lock_cart
 from subgraphs.catalog.service.products import crossed_low, low_stock_event
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.events import EventPublisher
+from subgraphs.common.unit_of_work import UnitOfWork
 
 _ATTEMPTS = 3
 
@@ -55,7 +55,7 @@ async def _existing_order(session: AsyncSession, buyer_id: str, key: str) -> Ord
 
 
 async def checkout(
-    session: AsyncSession, actor: Actor, idempotency_key: str | None, events: EventSink
+    session: AsyncSession, actor: Actor, idempotency_key: str | None, events: EventPublisher | None
 ) -> Order:
     """Turn the caller's cart into a PENDING order in one transaction.
 
@@ -69,21 +69,19 @@ async def checkout(
     if idempotency_key is not None:
         key = check_text(idempotency_key, "idempotencyKey", max_length=200)
     for attempt in range(_ATTEMPTS):
-        outbox = Outbox(buyer_id)
         try:
-            async with transaction(session):
-                order = await _checkout_once(session, buyer_id, key, outbox)
+            async with UnitOfWork(session, actor, events) as uow:
+                order = await _checkout_once(session, buyer_id, key, uow)
         except IntegrityError:  # a concurrent checkout took the key or the number first
             if attempt == _ATTEMPTS - 1:
                 raise
             continue
-        await outbox.flush(events)
         return order
     raise AssertionError("unreachable")
 
 
 async def _checkout_once(
-    session: AsyncSession, buyer_id: str, key: str | None, outbox: Outbox
+    session: AsyncSession, buyer_id: str, key: str | None, uow: CatalogUnit
 ) -> Order:
     cart = await lock_cart(session, buyer_id, create=False)
     if key is not None:
@@ -149,7 +147,7 @@ async def _checkout_once(
             )
         )
         if crossed_low(stock + quantity, stock, threshold):
-            outbox.add("inventory.low", low_stock_event(product_id, sku, stock, threshold))
+            uow.emit("inventory.low", low_stock_event(product_id, sku, stock, threshold))
     check_amount(order.total_amount, "the order's total")
     session.add(order)
     await session.flush()
@@ -163,7 +161,7 @@ async def _checkout_once(
     )
     await session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
     await session.flush()
-    outbox.add(
+    uow.emit(
         "order.created",
         {
             **order_payload(order),
@@ -173,6 +171,7 @@ async def _checkout_once(
                 for i in items
             ],
         },
+        aggregate_id=order.id,
     )  # fmt: skip
     return order
 
@@ -201,7 +200,7 @@ async def _lock_visible_order(session: AsyncSession, actor: Actor, order_id: str
 
 
 async def _change_status(
-    session: AsyncSession, actor: Actor, order: Order, target: OrderStatus, outbox: Outbox
+    session: AsyncSession, actor: Actor, order: Order, target: OrderStatus, uow: CatalogUnit
 ) -> None:
     current = OrderStatus(order.status)
     if not can_transition(current, target):
@@ -219,8 +218,8 @@ async def _change_status(
         )
     )
     await session.flush()
-    outbox.add("order.status_changed", {**order_payload(order), "from": current.value,
-                                        "to": target.value})  # fmt: skip
+    uow.emit("order.status_changed", {**order_payload(order), "from": current.value,
+                                      "to": target.value}, aggregate_id=order.id)  # fmt: skip
 
 
 async def _restock(session: AsyncSession, order_id: str) -> None:
@@ -240,26 +239,26 @@ async def _restock(session: AsyncSession, order_id: str) -> None:
 
 
 async def cancel_order(
-    session: AsyncSession, actor: Actor, order_id: str, events: EventSink
+    session: AsyncSession, actor: Actor, order_id: str, events: EventPublisher | None
 ) -> Order:
     """The buyer (or an admin) cancels an order before it ships; its stock returns."""
-    outbox = Outbox(actor.user_id)
-    async with transaction(session):
+    async with UnitOfWork(session, actor, events) as uow:
         order = await _lock_visible_order(session, actor, order_id)
-        await _change_status(session, actor, order, OrderStatus.CANCELLED, outbox)
-    await outbox.flush(events)
+        await _change_status(session, actor, order, OrderStatus.CANCELLED, uow)
     return order
 
 
 async def update_order_status(
-    session: AsyncSession, actor: Actor, order_id: str, status: OrderStatus, events: EventSink
+    session: AsyncSession,
+    actor: Actor,
+    order_id: str,
+    status: OrderStatus,
+    events: EventPublisher | None,
 ) -> Order:
     require_admin(actor)
-    outbox = Outbox(actor.user_id)
-    async with transaction(session):
+    async with UnitOfWork(session, actor, events) as uow:
         order = await _lock_visible_order(session, actor, order_id)
-        await _change_status(session, actor, order, status, outbox)
-    await outbox.flush(events)
+        await _change_status(session, actor, order, status, uow)
     return order
 
 

@@ -20,21 +20,25 @@ from subgraphs.catalog.domain import (
 from subgraphs.catalog.models import Category, Product, ProductImage, utcnow
 from subgraphs.catalog.service.base import (
     MAX_AMOUNT,
-    EventSink,
-    Outbox,
+    CatalogUnit,
     check_currency,
     check_text,
     lock_row,
     require_admin,
-    transaction,
 )
 from subgraphs.catalog.service.categories import subtree_ids
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.events import EventPublisher
+from subgraphs.common.unit_of_work import UnitOfWork
 from subgraphs.common.versions import version_from
 
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_STOCK = 1_000_000_000
 MAX_IMAGES = 20
+
+
+def emit_product(uow: CatalogUnit, type: str, payload: dict[str, Any]) -> None:
+    uow.emit(type, payload, aggregate_id=payload["id"], version=payload["version"])
 
 
 def product_payload(product: Product) -> dict[str, Any]:
@@ -115,7 +119,7 @@ def _set_images(session: AsyncSession, product: Product, image_ids: tuple[str, .
 
 
 async def create_product(
-    session: AsyncSession, actor: Actor, data: ProductInput, events: EventSink
+    session: AsyncSession, actor: Actor, data: ProductInput, events: EventPublisher | None
 ) -> Product:
     require_admin(actor)
     sku = _check_sku(data.sku)
@@ -125,8 +129,7 @@ async def create_product(
     if data.stock < 0 or data.stock > MAX_STOCK:
         raise BadUserInput("stock must be between 0 and 10^9")
     images = _check_images(data.image_ids)
-    outbox = Outbox(actor.user_id)
-    async with transaction(session):
+    async with UnitOfWork(session, actor, events) as uow:
         if await product_by_sku(session, sku) is not None:
             raise Conflict(f"a product with sku {sku!r} exists")
         if data.category_id is not None:
@@ -148,17 +151,19 @@ async def create_product(
         except IntegrityError as error:
             raise Conflict(f"a product with sku {sku!r} exists") from error
         _set_images(session, product, images)
-        outbox.add("product.created", product_payload(product))
-    await outbox.flush(events)
+        emit_product(uow, "product.created", product_payload(product))
     return product
 
 
 async def update_product(
-    session: AsyncSession, actor: Actor, product_id: str, patch: ProductPatch, events: EventSink
+    session: AsyncSession,
+    actor: Actor,
+    product_id: str,
+    patch: ProductPatch,
+    events: EventPublisher | None,
 ) -> Product:
     require_admin(actor)
-    outbox = Outbox(actor.user_id)
-    async with transaction(session):
+    async with UnitOfWork(session, actor, events) as uow:
         product = await lock_row(session, Product, product_id, "product")
         changed: list[str] = []
         if patch.name is not None:
@@ -194,36 +199,34 @@ async def update_product(
             changed.append("images")
         product.updated_at = utcnow()
         await session.flush()
-        outbox.add("product.updated", {**product_payload(product), "changed": changed})
-    await outbox.flush(events)
+        emit_product(uow, "product.updated", {**product_payload(product), "changed": changed})
     return product
 
 
 async def delete_product(
-    session: AsyncSession, actor: Actor, product_id: str, events: EventSink
+    session: AsyncSession, actor: Actor, product_id: str, events: EventPublisher | None
 ) -> str:
     """Delete a product (carts lose it; orders keep their snapshot of it)."""
     require_admin(actor)
-    outbox = Outbox(actor.user_id)
-    async with transaction(session):
+    async with UnitOfWork(session, actor, events) as uow:
         product = await lock_row(session, Product, product_id, "product")
         # The version of the last state: a delete beats every event of that version or older.
         version = version_from(product.updated_at)
-        outbox.add("product.deleted", {"id": product.id, "sku": product.sku, "version": version})
+        emit_product(
+            uow, "product.deleted", {"id": product.id, "sku": product.sku, "version": version}
+        )
         await session.delete(product)
-    await outbox.flush(events)
     return product_id
 
 
 async def adjust_inventory(
-    session: AsyncSession, actor: Actor, product_id: str, delta: int, events: EventSink
+    session: AsyncSession, actor: Actor, product_id: str, delta: int, events: EventPublisher | None
 ) -> Product:
     """Add (or with a negative delta remove) stock atomically; stock never goes below zero."""
     require_admin(actor)
     if delta == 0 or abs(delta) > MAX_STOCK:
         raise BadUserInput("delta must be a non-zero number of units (at most 10^9)")
-    outbox = Outbox(actor.user_id)
-    async with transaction(session):
+    async with UnitOfWork(session, actor, events) as uow:
         row = (
             await session.execute(
                 update(Product)
@@ -239,11 +242,10 @@ async def adjust_inventory(
             )
         stock, threshold, sku = row
         if crossed_low(stock - delta, stock, threshold):
-            outbox.add("inventory.low", low_stock_event(product_id, sku, stock, threshold))
+            uow.emit("inventory.low", low_stock_event(product_id, sku, stock, threshold))
         product = await get_product(session, product_id)
         await session.refresh(product)
-        outbox.add("product.updated", {**product_payload(product), "changed": ["stock"]})
-    await outbox.flush(events)
+        emit_product(uow, "product.updated", {**product_payload(product), "changed": ["stock"]})
     return product
 
 

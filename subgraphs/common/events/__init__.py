@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS, EventBus
+from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS, EventBus, EventPublisher
 from subgraphs.common.events.envelope import Event, matches
 from subgraphs.common.events.memory import InProcessEventBus
 from subgraphs.common.events.redis_streams import RedisEventBus
@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_CLAIM_IDLE_SECONDS",
     "Event",
     "EventBus",
+    "EventPublisher",
     "InProcessEventBus",
     "RedisEventBus",
     "event_bus_from_settings",

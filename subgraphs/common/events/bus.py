@@ -14,11 +14,15 @@ from subgraphs.common.events.envelope import Event
 DEFAULT_CLAIM_IDLE_SECONDS = 30.0
 
 
-class EventBus(Protocol):
+class EventPublisher(Protocol):
+    """What a unit of work and the outbox relay need of a bus."""
+
     async def publish_event(self, event: Event) -> None:
         """Append the event as it is (its id stays: consumers deduplicate by it)."""
         ...
 
+
+class EventBus(EventPublisher, Protocol):
     async def publish(
         self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
     ) -> Event:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 import subgraphs.catalog
 from db import Database, migrations
 from subgraphs.catalog.app import build
-from subgraphs.common.events import EventBus, InProcessEventBus
+from subgraphs.common.events import Event, EventBus, InProcessEventBus
 from subgraphs.common.keys import dev_signing_key
 from subgraphs.common.settings import Settings
 from subgraphs.common.tokens import mint_access_token
@@ -35,10 +35,8 @@ class Published:
 
     events: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
 
-    async def publish(
-        self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
-    ) -> None:
-        self.events.append((type, dict(payload), actor_id))
+    async def publish_event(self, event: Event) -> None:
+        self.events.append((event.type, dict(event.payload), event.actor_id))
 
     def of(self, type: str) -> list[dict[str, Any]]:
         return [payload for t, payload, _ in self.events if t == type]
