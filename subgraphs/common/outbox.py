@@ -184,15 +184,22 @@ class OutboxRelay:
 
     async def run(self) -> None:
         passes = 0
+        failures = 0
         while True:
             try:
                 await self.drain()
                 if passes % 3600 == 0:
                     async with self.db.sessions() as session:
                         await prune_published(session, self.retention)
+                if failures:
+                    log.info("outbox relay recovered after %d failed passes", failures)
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception:  # the bus or database is down: keep the rows, try again
-                log.warning("outbox relay pass failed; retrying", exc_info=True)
+                if failures == 0:  # once per outage, not once per pass
+                    log.warning("outbox relay pass failed; retrying", exc_info=True)
+                failures += 1
             passes += 1
-            await asyncio.sleep(self.interval)
+            # Back off while failing (up to a minute), so an outage does not spin.
+            await asyncio.sleep(min(self.interval * 2 ** min(failures, 10), 60.0))
