@@ -92,11 +92,7 @@ def create_app(
     `routes(runtime)` may add HTTP routes (e.g. the users subgraph's JWKS)."""
     url = settings.database_url_for(name)
     db = Database.from_url(url, echo=settings.database_echo)
-    bus = events or event_bus_from_settings(
-        settings.event_backend,
-        settings.redis_url,
-        settings.event_stream_maxlen,
-    )
+    bus = events or event_bus_from_settings(settings)
     runtime = Runtime(
         name=name,
         settings=settings,

@@ -32,10 +32,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///{data_dir}/{subgraph}.db"
     database_echo: bool = False
 
-    # Domain events: "memory" (in-process) or "redis" (needs redis_url).
-    event_backend: Literal["memory", "redis"] = "memory"
+    # Domain events: "sqlite" (a log file every dev process shares), "redis" (production:
+    # needs redis_url) or "memory" (one process only).
+    event_backend: Literal["sqlite", "redis", "memory"] = "sqlite"
     redis_url: str | None = None
     event_stream_maxlen: int = 100_000
+    # The shared event log of the "sqlite" backend (default: data_dir/events.db).
+    event_log: Path | None = None
     # Seconds between the outbox relay's passes (writes publish right after their commit;
     # the relay publishes what a crash or a bus outage left in the outbox).
     outbox_relay_interval: float = Field(default=1.0, gt=0)
@@ -69,6 +72,10 @@ class Settings(BaseSettings):
     def database_url_for(self, subgraph: str) -> str:
         template = self.database_url.replace("{data_dir}", str(self.data_dir))
         return database_url_for(template, subgraph)
+
+    @property
+    def event_log_path(self) -> Path:
+        return self.event_log or self.data_dir / "events.db"
 
     @property
     def is_dev(self) -> bool:

@@ -32,12 +32,12 @@ pub/sub), `sqlite` (`make dev`: one shared log file that every dev process reads
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS, EventBus, EventPublisher
 from subgraphs.common.events.envelope import Event, matches
 from subgraphs.common.events.memory import InProcessEventBus
 from subgraphs.common.events.redis_streams import RedisEventBus
+from subgraphs.common.events.sqlite_log import SqliteLogEventBus
+from subgraphs.common.settings import Settings
 
 __all__ = [
     "DEFAULT_CLAIM_IDLE_SECONDS",
@@ -46,16 +46,18 @@ __all__ = [
     "EventPublisher",
     "InProcessEventBus",
     "RedisEventBus",
+    "SqliteLogEventBus",
     "event_bus_from_settings",
     "matches",
 ]
 
 
-def event_bus_from_settings(
-    backend: str, redis_url: str | None, maxlen: int, log_path: Path | None = None
-) -> EventBus:
-    if backend == "redis":
-        if not redis_url:
+def event_bus_from_settings(settings: Settings) -> EventBus:
+    """The bus `MOSAIC_EVENT_BACKEND` names (subgraph apps and workers call it once)."""
+    if settings.event_backend == "redis":
+        if not settings.redis_url:
             raise RuntimeError("MOSAIC_EVENT_BACKEND=redis needs MOSAIC_REDIS_URL")
-        return RedisEventBus(redis_url, maxlen=maxlen)
+        return RedisEventBus(settings.redis_url, maxlen=settings.event_stream_maxlen)
+    if settings.event_backend == "sqlite":
+        return SqliteLogEventBus(settings.event_log_path, maxlen=settings.event_stream_maxlen)
     return InProcessEventBus()
