@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: dev test lint typecheck pytest deps peers redis postgres compose-tool lock bench clean
+.PHONY: dev test lint typecheck pytest deps peers redis postgres compose-tool chromium playground lock bench clean
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -34,13 +34,36 @@ postgres:
 compose-tool:
 	@command -v docker-compose >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }; }
 
+# Debian's chromium: the headless browser of the playground test (tests/router/subscriptions).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
+
+# The router's GraphiQL playground assets, from npm at build time into
+# router/server/playground/assets/ (served by the router itself: no CDN).
+PLAYGROUND := router/server/playground
+PLAYGROUND_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
+	react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js
+$(PLAYGROUND)/assets/.built: $(PLAYGROUND)/package.json $(PLAYGROUND)/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		echo "npm not found: no playground assets (the router's page says how to build them)"; \
+	else \
+		rm -rf .build/playground && mkdir -p .build/playground $(PLAYGROUND)/assets && \
+		cp $(PLAYGROUND)/package.json $(PLAYGROUND)/package-lock.json .build/playground/ && \
+		npm ci --prefix .build/playground --no-audit --no-fund --loglevel=error && \
+		for f in $(PLAYGROUND_FILES); do cp .build/playground/node_modules/$$f $(PLAYGROUND)/assets/ || exit 1; done && \
+		cp .build/playground/node_modules/graphiql/LICENSE $(PLAYGROUND)/assets/graphiql.LICENSE && \
+		touch $@; \
+	fi
+
+playground: $(PLAYGROUND)/assets/.built
+
 # npm reference peers (dev-only oracles) used by tests.
 peers:
 	@if [ -f tests/peers/package.json ]; then \
 		if [ ! -d tests/peers/node_modules ] || [ tests/peers/package-lock.json -nt tests/peers/node_modules/.package-lock.json ]; then \
 			npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error; fi; fi
 
-dev: deps
+dev: deps playground
 	.venv/bin/mosaic dev
 
 lint: deps
@@ -50,7 +73,7 @@ lint: deps
 typecheck: deps
 	.venv/bin/mypy
 
-pytest: deps redis postgres peers compose-tool
+pytest: deps redis postgres peers compose-tool playground chromium
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -39,6 +39,9 @@ class RouterSettings(BaseSettings):
     max_subscriptions: int = 20_000  # client subscriptions one router process holds
     subscription_queue: int = 64  # events queued for one client before it is cut off as slow
     subscription_heartbeat: float = 5.0  # seconds: multipart heartbeats, SSE comments, legacy ka
+    # MOSAIC_ENV, as the subgraphs read it: production turns off what is for developers.
+    env: Literal["dev", "production"] = Field(default="dev", validation_alias="MOSAIC_ENV")
+    playground: bool | None = None  # GraphiQL at GET /graphql; None: on unless production
 
     # Traffic shaping towards subgraphs: extra attempts of a failed query (never a mutation)
     # with exponential backoff and jitter; a circuit breaker per subgraph (0 failures: off).

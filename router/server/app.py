@@ -21,6 +21,8 @@ from router.server import gctune
 from router.server.edge import Edge, Refused
 from router.server.pipeline import GraphQLRequest
 from router.server.pipeline import Response as GraphQLResponse
+from router.server.playground import CSP, Playground
+from router.server.playground import enabled as playground_enabled
 from router.server.reload import StateHolder
 from router.settings import RouterSettings
 from router.subscriptions.http_streams import StreamFormat, stream, stream_format
@@ -71,6 +73,7 @@ class GraphQLEndpoint:
         self.settings = settings
         self.edge = edge
         self.streams = streams
+        self.playground = Playground() if playground_enabled(settings) else None
         propagate = {h.encode() for h in settings.propagate_headers}
         if edge.claims_header:  # only the router may say what the claims are
             propagate.discard(edge.claims_header.encode())
@@ -108,6 +111,9 @@ class GraphQLEndpoint:
                 authorization = value.decode("latin-1")
             if name in propagate:
                 forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
+        if method == "GET" and self.playground is not None and "text/html" in accept:
+            await self._playground(self.playground, send)
+            return
         media = _media_type(accept)
         fmt = stream_format(accept) if "event-stream" in accept or "multipart" in accept else None
         if media is None and fmt is None:
@@ -187,6 +193,18 @@ class GraphQLEndpoint:
             status = 200  # application/json: well-formed requests get 200 (GraphQL over HTTP)
         extra = [(b"allow", b"POST")] if status == 405 else None
         await _send(send, status, outcome.encoded(), media, extra)
+
+    @staticmethod
+    async def _playground(playground: Playground, send: Send) -> None:
+        status, media_type, body = playground.page_body()
+        headers = [
+            (b"content-type", media_type),
+            (b"content-length", b"%d" % len(body)),
+            (b"content-security-policy", CSP.encode()),
+            (b"cache-control", b"no-cache"),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def _stream(
         self,
@@ -287,15 +305,20 @@ def create_app(settings: RouterSettings | None = None) -> RouterApp:
             await holder.stop()
             await edge.close()
 
+    graphql = GraphQLEndpoint(holder, settings, edge, streams)
+    assets = [] if graphql.playground is None else [
+        Route("/playground/{name}", graphql.playground.asset, methods=["GET"])
+    ]  # fmt: skip
     other = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
+            *assets,
         ],
         lifespan=lifespan,
     )
     other.state.holder = holder
-    return RouterApp(GraphQLEndpoint(holder, settings, edge, streams), other, holder)
+    return RouterApp(graphql, other, holder)
 
 
 def create_app_from_env() -> RouterApp:

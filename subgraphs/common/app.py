@@ -58,7 +58,9 @@ class SubgraphGraphQL(GraphQL[Context[Any], None]):
     def __init__(self, schema: Schema, runtime: Runtime, loaders: LoadersFactory) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql",
+            # Strawberry's GraphiQL loads its scripts from a CDN; browsers use the router's
+            # playground (assets served locally) instead.
+            graphql_ide=None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.runtime = runtime

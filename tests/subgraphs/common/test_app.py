@@ -91,6 +91,8 @@ async def test_health_ready_and_error_codes(tmp_path: Path) -> None:
         assert boom.codes == ["INTERNAL_SERVER_ERROR"]
         assert boom.errors[0]["message"] == "Internal server error"
         assert "secret" not in json.dumps(boom.errors)
+        page = await client.http.get("/graphql", headers={"accept": "text/html"})
+        assert "<script" not in page.text  # no GraphiQL pulling scripts from a CDN
         missing = await client.execute("{ missing }")
         assert missing.codes == ["NOT_FOUND"]
         assert missing.errors[0]["extensions"]["id"] == "x1"
