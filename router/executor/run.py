@@ -257,9 +257,6 @@ class Executor:
         """Several entity fetches to one subgraph as one request: `_N: _entities(...)` each."""
         parts: list[tuple[int, FlattenNode, list[list[dict[str, Any]]]]] = []
         variables: dict[str, Any] = {}
-        definitions: list[str] = []
-        defined: set[str] = set()
-        selections: list[str] = []
         for n, flatten in enumerate(flattens):
             fetch = flatten.node
             assert isinstance(fetch, FetchNode)
@@ -268,16 +265,6 @@ class Executor:
                 continue
             parts.append((n, flatten, targets))
             variables[f"representations{n}"] = reps
-            definitions.append(f"$representations{n}:[_Any!]!")
-            selections.append(
-                f"_{n}:_entities(representations:$representations{n}){fetch.selection_text}"
-            )
-            for name, text in zip(fetch.variable_usages, fetch.variable_defs, strict=False):
-                if name not in defined:  # defined even when omitted: the selection uses it
-                    defined.add(name)
-                    definitions.append(text)
-                    if name in state.variables:
-                        variables[name] = state.variables[name]
         if not parts:
             return
         if len(parts) == 1:
@@ -286,7 +273,11 @@ class Executor:
             return
         first = parts[0][1].node
         assert isinstance(first, FetchNode)
-        query = f"query({','.join(definitions)}){{{' '.join(selections)}}}"
+        fetches = [(n, f.node) for n, f, _ in parts if isinstance(f.node, FetchNode)]
+        query, used = batched_operation(fetches)
+        for name in used:
+            if name in state.variables:
+                variables[name] = state.variables[name]
         body = orjson.dumps({"query": query, "variables": variables})
         response = await self._send(first, state, body)
         if response is None:
@@ -341,3 +332,22 @@ class Executor:
 def _error_field(error: dict[str, Any]) -> str | None:
     path = error.get("path")
     return path[0] if isinstance(path, list) and path and isinstance(path[0], str) else None
+
+
+def batched_operation(fetches: list[tuple[int, FetchNode]]) -> tuple[str, list[str]]:
+    """One operation for several entity fetches to one subgraph (`_N: _entities(...)` each,
+    with `$representationsN`), and the client variables it uses. Every variable a selection uses
+    is defined, also one the client omitted (a subgraph rejects an undefined variable)."""
+    definitions: list[str] = []
+    used: list[str] = []
+    selections: list[str] = []
+    for n, fetch in fetches:
+        definitions.append(f"$representations{n}:[_Any!]!")
+        selections.append(
+            f"_{n}:_entities(representations:$representations{n}){fetch.selection_text}"
+        )
+        for name, text in zip(fetch.variable_usages, fetch.variable_defs, strict=False):
+            if name not in used:
+                used.append(name)
+                definitions.append(text)
+    return f"query({','.join(definitions)}){{{' '.join(selections)}}}", used

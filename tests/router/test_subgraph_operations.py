@@ -5,8 +5,8 @@ router never sends an operation a subgraph must reject.
 Planning only (no IO): each query is planned as the router plans it, and each fetch's operation
 is validated by graphql-core against the schema built from the subgraph's SDL (the canned
 subgraphs' schema builder, which adds `_entities` for resolvable keys as a subgraph library does).
-Entity fetches that the executor batches into one request reuse these operations' selections and
-variable definitions; the fixture cases run those end to end against validating subgraphs.
+Entity fetches of one parallel stage to one subgraph, which the executor sends as one request,
+are validated as that one operation too (`batched_operation`, the executor's own printer).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from graphql import GraphQLSchema, parse, validate
 
+from router.executor.run import batched_operation
 from router.planner import FetchNode, build_plan, normalize
-from router.planner.plan import PlanNode
+from router.planner.plan import ConditionNode, FlattenNode, ParallelNode, PlanNode
 from router.supergraph import Supergraph, load_supergraph
 from tests.router.canned import build_subgraph_schema, case_supergraph, load_case_subgraphs
 from tests.router.differential.cases import load_all
@@ -40,6 +41,26 @@ class Planned:
     query: str
     operation_name: str | None
     labels: frozenset[str] = frozenset()
+
+
+def batches(node: PlanNode | None) -> list[list[tuple[int, FetchNode]]]:
+    """The entity fetches the executor may send together: per parallel stage and subgraph."""
+    if node is None:
+        return []
+    found: list[list[tuple[int, FetchNode]]] = []
+    if isinstance(node, ParallelNode):
+        by_service: dict[str, list[FetchNode]] = {}
+        for child in node.nodes:
+            while isinstance(child, ConditionNode):
+                child = child.node
+            if isinstance(child, FlattenNode) and isinstance(child.node, FetchNode):
+                if child.node.requires is not None:
+                    by_service.setdefault(child.node.service, []).append(child.node)
+        found += [list(enumerate(group)) for group in by_service.values() if len(group) > 1]
+    for child in getattr(node, "nodes", ()) or ():
+        found += batches(child)
+    inner = getattr(node, "node", None)
+    return found + (batches(inner) if inner is not None else [])
 
 
 def fetches(node: PlanNode | None) -> list[FetchNode]:
@@ -93,9 +114,11 @@ def rejected(
     operation = normalize(supergraph.schema, document, planned.operation_name)
     plan = build_plan(supergraph, operation, planned.labels)
     problems: list[str] = []
-    for fetch in fetches(plan.node):
-        errors = validate(subgraphs[fetch.service], parse(fetch.operation))
-        problems += [f"{fetch.service}: {e.message}\n  {fetch.operation}" for e in errors]
+    sent = [(f.service, f.operation) for f in fetches(plan.node)]
+    sent += [(b[0][1].service, batched_operation(b)[0]) for b in batches(plan.node)]
+    for service, text in sent:
+        errors = validate(subgraphs[service], parse(text))
+        problems += [f"{service}: {e.message}\n  {text}" for e in errors]
     return problems
 
 
