@@ -62,7 +62,7 @@ class _Aliaser:
                 if isinstance(item, FragmentItem):
                     walk(item.children, item.type_condition or parent, path)
                 elif item.children is None or item.children:
-                    out.setdefault(item.response_key, []).append((item, parent, path))
+                    out.setdefault(item.wire_key, []).append((item, parent, path))
 
         for selection, parent, path in sites:
             walk(selection, parent, path)
@@ -84,11 +84,12 @@ class _Aliaser:
                         self.rewrites.append(OutputRewrite(path, target, key))
                     variants[shape] = target
                 if target != key:
-                    item.response_key = target
+                    item.printed_as = target
                 if item.children is not None:
+                    # rewrites run outside in: below, the data has the field under its own key
                     child_parent = _named(self.sg, ftype, parent, item.name)
                     nested.setdefault(target, []).append(
-                        (item.children, child_parent, (*path, target))
+                        (item.children, child_parent, (*path, item.response_key))
                     )
             for child_sites in nested.values():
                 self.check(child_sites)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from router.planner.operation import Condition, Field, Fragment, Selection
 from router.planner.plan import InputField, InputFragment
-from router.planner.selection import SelectionSet
+from router.planner.selection import FieldItem, SelectionSet, args_text
 
 
 @dataclass
@@ -18,12 +18,16 @@ class InputsBuilder:
     fields: dict[str, InputsField] = field(default_factory=dict)
 
     def add(
-        self, selections: tuple[Selection, ...], key: bool, renamed: dict[str, str] | None = None
+        self, selections: tuple[Selection, ...], key: bool, cursor: SelectionSet | None = None
     ) -> None:
-        _add_fields(self.fields, selections, key)
-        for name, alias in (renamed or {}).items():
-            if name in self.fields:
-                self.fields[name].source = alias
+        """Add key or @requires fields; `cursor` is where the parent fetch selects them (the
+        representation reads each from its response key there, an alias if it got one)."""
+        _add_fields(self.fields, selections, key, cursor)
+
+    def compatible(self, selections: tuple[Selection, ...]) -> bool:
+        """Whether these inputs can share one representation with those already here: one
+        field name cannot carry two argument sets (`fee(region: "EU")` and `"US"`)."""
+        return _compatible(self.fields, selections)
 
     def freeze(self) -> InputFragment:
         names = ["__typename", *[n for n in self.fields if n != "__typename"]]
@@ -47,7 +51,16 @@ class InputsBuilder:
 class InputsField:
     key: bool
     children: dict[str | None, dict[str, InputsField]] | None = None  # type condition -> fields
-    source: str | None = None
+    arguments: str = ""  # printed arguments: one representation field has one argument set
+    item: FieldItem | None = None  # the parent fetch's field it is read from
+
+    @property
+    def source(self) -> str | None:
+        """The response key to read when it is not the field's name (read when frozen, so
+        an alias given after the inputs were built counts)."""
+        if self.item is None or self.item.response_key == self.item.name:
+            return None
+        return self.item.response_key
 
     def freeze(self, name: str) -> InputField:
         if self.children is None:
@@ -77,31 +90,83 @@ class InputsField:
 
 
 def _add_fields(
-    target: dict[str, InputsField], selections: tuple[Selection, ...], key: bool
+    target: dict[str, InputsField],
+    selections: tuple[Selection, ...],
+    key: bool,
+    cursor: SelectionSet | None,
+    type_condition: str | None = None,
 ) -> None:
     for sel in selections:
         if isinstance(sel, Fragment):
-            _add_fields(target, sel.selections, key)
+            _add_fields(target, sel.selections, key, cursor, sel.type_condition)
             continue
-        _add_field(target, sel, key, None)
+        _add_field(target, sel, key, cursor, type_condition)
 
 
-def _add_field(target: dict[str, InputsField], sel: Field, key: bool, _: None) -> None:
+def _add_field(
+    target: dict[str, InputsField],
+    sel: Field,
+    key: bool,
+    cursor: SelectionSet | None,
+    type_condition: str | None,
+) -> None:
     existing = target.get(sel.name)
     if existing is None:
-        existing = target[sel.name] = InputsField(key)
+        existing = target[sel.name] = InputsField(key, arguments=args_text(sel.arguments))
     existing.key = existing.key or key
+    if existing.item is None and cursor is not None:
+        existing.item = cursor.find(sel.name, sel.arguments, type_condition)
     if sel.selections is None:
         return
     if existing.children is None:
         existing.children = {}
+    inner = existing.item.children if existing.item is not None else None
     for child in sel.selections:
         if isinstance(child, Fragment):
             bucket = existing.children.setdefault(child.type_condition, {})
-            _add_fields(bucket, child.selections, key)
+            _add_fields(bucket, child.selections, key, inner, child.type_condition)
         else:
             bucket = existing.children.setdefault(None, {})
-            _add_field(bucket, child, key, None)
+            _add_field(bucket, child, key, inner, None)
+
+
+def _compatible(target: dict[str, InputsField], selections: tuple[Selection, ...]) -> bool:
+    for sel in selections:
+        if isinstance(sel, Fragment):
+            if not _compatible(target, sel.selections):
+                return False
+            continue
+        existing = target.get(sel.name)
+        if existing is None:
+            continue
+        if existing.arguments != args_text(sel.arguments):
+            return False
+        if sel.selections and existing.children:
+            for bucket in existing.children.values():
+                if not _compatible(bucket, sel.selections):
+                    return False
+    return True
+
+
+def inputs_compatible(a: dict[str, InputsBuilder], b: dict[str, InputsBuilder]) -> bool:
+    """Whether two groups' inputs can merge (no field with two argument sets)."""
+    return all(
+        _fields_compatible(builder.fields, b[tc].fields) for tc, builder in a.items() if tc in b
+    )
+
+
+def _fields_compatible(a: dict[str, InputsField], b: dict[str, InputsField]) -> bool:
+    for name, mine in a.items():
+        other = b.get(name)
+        if other is None:
+            continue
+        if mine.arguments != other.arguments:
+            return False
+        if mine.children and other.children:
+            for tc, bucket in mine.children.items():
+                if tc in other.children and not _fields_compatible(bucket, other.children[tc]):
+                    return False
+    return True
 
 
 @dataclass(eq=False)

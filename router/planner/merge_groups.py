@@ -7,8 +7,8 @@ earlier group's fields wait for the later one's inputs, and its dependents follo
 
 from __future__ import annotations
 
-from router.planner.groups import Group, InputsBuilder, InputsField
-from router.planner.selection import FieldItem, FragmentItem, SelectionSet
+from router.planner.groups import Group, InputsBuilder, InputsField, inputs_compatible
+from router.planner.selection import FieldItem, FragmentItem, SelectionSet, args_text
 
 MAX_MERGE_ROUNDS = 50
 
@@ -52,6 +52,7 @@ def _find_pair(groups: list[Group]) -> tuple[Group, Group] | None:
                 or late.path != early.path
                 or late.block != early.block
                 or not early.deps <= late.deps
+                or not inputs_compatible(early.inputs, late.inputs)
             ):
                 continue
             ancestors = _ancestors(late, by_id)
@@ -76,6 +77,16 @@ def _absorb(target: Group, source: Group) -> None:
 def merge_selection(target: SelectionSet, source: SelectionSet) -> None:
     for key, item in source.items.items():
         existing = target.items.get(key)
+        if (
+            isinstance(item, FieldItem)
+            and isinstance(existing, FieldItem)
+            and (item.name, args_text(item.arguments))
+            != (existing.name, args_text(existing.arguments))
+        ):
+            # two internal aliases that took one name: the incoming one gets another
+            item.response_key = target.fresh_alias(item.name)
+            target.items[("f", item.response_key, item.conditions)] = item
+            continue
         if existing is None:
             target.items[key] = item
             continue
@@ -86,8 +97,6 @@ def merge_selection(target: SelectionSet, source: SelectionSet) -> None:
                 merge_selection(existing.children, item.children)
         elif isinstance(item, FragmentItem) and isinstance(existing, FragmentItem):
             merge_selection(existing.children, item.children)
-    for name, alias in source.renamed.items():
-        target.renamed.setdefault(name, alias)
 
 
 def _merge_inputs(target: InputsBuilder, source: InputsBuilder) -> None:
@@ -101,6 +110,7 @@ def _merge_input_fields(target: dict[str, InputsField], source: dict[str, Inputs
             target[name] = field
             continue
         existing.key = existing.key or field.key
+        existing.item = existing.item or field.item
         if field.children is not None:
             if existing.children is None:
                 existing.children = {}

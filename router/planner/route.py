@@ -50,6 +50,7 @@ class Site:
     provided: Provided | None
     conds: tuple[Condition, ...]
     top: bool
+    internal: bool = False  # planning key or @requires inputs, not the client's fields
 
 
 def _provided_of(selections: tuple[Selection, ...]) -> Provided:
@@ -263,7 +264,16 @@ class Router:
         self.groups.append(group)
         return group
 
-    def entity_group(self, subgraph: str, path: tuple[str, ...], deps: frozenset[int]) -> Group:
+    def entity_group(
+        self,
+        subgraph: str,
+        path: tuple[str, ...],
+        deps: frozenset[int],
+        type_name: str | None = None,
+        inputs: tuple[Selection, ...] = (),
+    ) -> Group:
+        """The group for entities at `path` in `subgraph`: a new one when the existing one's
+        representation cannot carry these `inputs` too (one field, two argument sets)."""
         for group in self.groups:
             if (
                 group.entity
@@ -271,6 +281,7 @@ class Router:
                 and group.subgraph == subgraph
                 and group.path == path
                 and group.deps == deps
+                and (type_name not in group.inputs or group.inputs[type_name].compatible(inputs))
             ):
                 return group
         return self.new_group(subgraph, path, True, deps)
@@ -432,6 +443,7 @@ class Router:
             field.conditions,
             field.directives,
             composite=field.selections is not None,
+            internal=at.internal,
         )
         touched = {group.id}
         if field.selections is not None and item.children is not None:
@@ -447,6 +459,7 @@ class Router:
                 child_provided,
                 at.conds + field.conditions,
                 False,
+                at.internal,
             )
             touched |= self.plan_selections(inner, field.selections)
         return touched
@@ -543,7 +556,7 @@ class Router:
         self._jumps.append(marker)
         try:
             key_fields = self.condition(as_type, key.selection, key.fields)
-            deps = self.plan_selections(at, key_fields)
+            deps = self.plan_selections(replace(at, internal=True), key_fields)
             if at.top:
                 group.note_conditions(at.conds)
             cursor.typename()
@@ -551,12 +564,14 @@ class Router:
             required: tuple[Selection, ...] = ()
             if src is not None and src.requires is not None:
                 required = self.condition(as_type, src.requires, src.requires_text or "")
-                deps |= self.plan_selections(at, required)
-            child = self.entity_group(target, path, frozenset(deps))
+                deps |= self.plan_selections(replace(at, internal=True), required)
+            child = self.entity_group(
+                target, path, frozenset(deps), type_name, (*key_fields, *required)
+            )
             rename = as_type != type_name or self.is_interface_object(as_type, target)
             inputs = child.inputs_for(type_name, as_type if rename else None)
-            inputs.add(key_fields, key=True, renamed=cursor.renamed)
-            inputs.add(required, key=False, renamed=cursor.renamed)
+            inputs.add(key_fields, key=True, cursor=cursor)
+            inputs.add(required, key=False, cursor=cursor)
             child_at = Site(
                 child, child.selection.fragment(as_type), as_type, path, None, at.conds, True
             )
@@ -579,10 +594,10 @@ class Router:
             raise PlanningError(f'Cannot find the concrete type of "{type_name}" at this path.')
         key = targets[0]
         key_fields = self.condition(type_name, key.selection, key.fields)
-        deps = self.plan_selections(replace(at, provided=None), key_fields)
+        deps = self.plan_selections(replace(at, provided=None, internal=True), key_fields)
         at.cursor.typename()
         child = self.entity_group(key.graph, path, frozenset(deps))
-        child.inputs_for(type_name, None).add(key_fields, key=True)
+        child.inputs_for(type_name, None).add(key_fields, key=True, cursor=at.cursor)
         child_cursor = child.selection.fragment(type_name)
         child_cursor.typename()
         child.note_conditions(at.conds)

@@ -19,11 +19,19 @@ class FieldItem:
     conditions: tuple[Condition, ...]
     directives: tuple[DirectiveNode, ...]
     children: SelectionSet | None
+    internal: bool = False  # added by the planner (a key or @requires input), not the client
+    printed_as: str | None = None  # an alias in the subgraph operation only (output rewrite)
+
+    @property
+    def wire_key(self) -> str:
+        """The response key in the subgraph operation."""
+        return self.printed_as or self.response_key
 
     def head(self, compact: bool) -> str:
-        text = self.name if self.response_key == self.name else f"{self.response_key}: {self.name}"
-        if compact and self.response_key != self.name:
-            text = f"{self.response_key}:{self.name}"
+        key = self.wire_key
+        text = self.name if key == self.name else f"{key}: {self.name}"
+        if compact and key != self.name:
+            text = f"{key}:{self.name}"
         if compact:
             text += compact_arguments(self.arguments)
         elif self.arguments:
@@ -62,22 +70,59 @@ def _directives(
 Item = FieldItem | FragmentItem
 
 
-def _args_text(arguments: tuple[ArgumentNode, ...]) -> str:
+def args_text(arguments: tuple[ArgumentNode, ...]) -> str:
     return " ".join(print_ast(a) for a in arguments)
 
 
 @dataclass
 class SelectionSet:
     items: dict[tuple[object, ...], Item] = field(default_factory=dict)
-    # planner-added fields whose response key a client alias took: name -> internal alias
-    renamed: dict[str, str] = field(default_factory=dict)
+    aliases: int = 0  # internal aliases handed out here
 
-    def _conflicts(self, response_key: str, name: str, arguments: tuple[ArgumentNode, ...]) -> bool:
+    def _conflict(
+        self, response_key: str, name: str, arguments: tuple[ArgumentNode, ...]
+    ) -> FieldItem | None:
         for item in self.items.values():
             if isinstance(item, FieldItem) and item.response_key == response_key:
-                if item.name != name or _args_text(item.arguments) != _args_text(arguments):
-                    return True
-        return False
+                if item.name != name or args_text(item.arguments) != args_text(arguments):
+                    return item
+        return None
+
+    def fresh_alias(self, name: str) -> str:
+        taken = {i.response_key for i in self.items.values() if isinstance(i, FieldItem)}
+        while True:
+            alias = f"{name}__alias_{self.aliases}"
+            self.aliases += 1
+            if alias not in taken:
+                return alias
+
+    def _move(self, item: FieldItem) -> None:
+        """Give a planner-added field an internal alias: a client field needs its key."""
+        for key, found in list(self.items.items()):
+            if found is item:
+                del self.items[key]
+                item.response_key = self.fresh_alias(item.name)
+                self.items[("f", item.response_key, item.conditions)] = item
+
+    def find(
+        self, name: str, arguments: tuple[ArgumentNode, ...], type_condition: str | None = None
+    ) -> FieldItem | None:
+        """The field selecting `name(arguments)` (in `... on type_condition` when given),
+        a client's field under its own key first."""
+        scope: SelectionSet | None = self
+        if type_condition is not None:
+            frag = self.items.get(("t", type_condition, ()))
+            scope = frag.children if isinstance(frag, FragmentItem) else None
+        if scope is None:
+            return None
+        wanted = args_text(arguments)
+        found = [
+            i
+            for i in scope.items.values()
+            if isinstance(i, FieldItem) and i.name == name and args_text(i.arguments) == wanted
+        ]
+        found.sort(key=lambda i: (i.response_key != name, i.internal))
+        return found[0] if found else None
 
     def field(
         self,
@@ -87,23 +132,35 @@ class SelectionSet:
         conditions: tuple[Condition, ...] = (),
         directives: tuple[DirectiveNode, ...] = (),
         composite: bool = False,
+        internal: bool = False,
     ) -> FieldItem:
-        if self._conflicts(response_key, name, arguments):
-            # FieldsInSetCanMerge: give the later field an internal alias (Apollo's __alias_N).
-            alias = self.renamed.get(name)
-            if alias is None:
-                alias = f"{name}__alias_{len(self.renamed)}"
-                self.renamed[name] = alias
-            response_key = alias
+        conflict = self._conflict(response_key, name, arguments)
+        if conflict is not None:
+            # FieldsInSetCanMerge: the planner's field takes an internal alias (Apollo's
+            # __alias_N); the client's keeps its response key, whichever came first.
+            if internal or not conflict.internal:
+                response_key = next(
+                    (
+                        i.response_key
+                        for i in self.items.values()
+                        if isinstance(i, FieldItem) and i.internal and i.name == name
+                        and args_text(i.arguments) == args_text(arguments)
+                        and i.conditions == conditions
+                    ),
+                    None,
+                ) or self.fresh_alias(name)  # fmt: skip
+            else:
+                self._move(conflict)
         key = ("f", response_key, conditions)
         item = self.items.get(key)
         if isinstance(item, FieldItem):
             if composite and item.children is None:
                 item.children = SelectionSet()
+            item.internal = item.internal and internal
             return item
         new = FieldItem(
             response_key, name, arguments, conditions, directives,
-            SelectionSet() if composite else None,
+            SelectionSet() if composite else None, internal,
         )  # fmt: skip
         self.items[key] = new
         return new

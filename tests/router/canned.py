@@ -31,6 +31,7 @@ from graphql import (
     extend_schema,
     get_directive_values,
     parse,
+    print_ast,
     validate,
 )
 
@@ -130,7 +131,9 @@ def _resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
         return None
     if info.field_name == "_entities" and "__subgraph" in source:
         sub: CannedSubgraph = source["__subgraph"]
-        return sub.entities(args["representations"], source["__query"])
+        # __expect looks at this `_entities` call's own selection (a batched request has one
+        # aliased call per fetch)
+        return sub.entities(args["representations"], print_ast(info.field_nodes[0]))
     value = source.get(info.field_name)
     if args:
         key = info.field_name + "@" + json.dumps(args, sort_keys=True, separators=(",", ":"))
@@ -201,7 +204,6 @@ class CannedSubgraph:
         variables = payload.get("variables") or {}
         root: dict[str, Any] = dict(self.data.get("Query", {}))
         root["__subgraph"] = self
-        root["__query"] = payload.get("query", "")
         op_root = {**root, **self.data.get("Mutation", {})}
         result = execute(
             self.schema, document, root_value=op_root, variable_values=variables,
