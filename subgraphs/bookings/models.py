@@ -22,12 +22,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db import IdMixin, TimestampMixin, new_metadata
 from db.base import utcnow
+from subgraphs.common.outbox import event_tables
 
 __all__ = ["Base", "Booking", "BookingStatusChange", "Professional", "Slot", "utcnow"]
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+event_tables(Base.metadata)  # the outbox its units of work write events to
 
 
 class Professional(IdMixin, TimestampMixin, Base):

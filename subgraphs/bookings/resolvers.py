@@ -14,7 +14,7 @@ from subgraphs.bookings.models import Professional as ProfessionalRow
 from subgraphs.bookings.models import Slot as SlotRow
 from subgraphs.bookings.service import bookings, professionals, stats
 from subgraphs.bookings.service import slots as slot_service
-from subgraphs.bookings.service.unit import Writer, unit
+from subgraphs.bookings.service.unit import Unit, open_unit
 from subgraphs.bookings.types import (
     Booking,
     BookingRole,
@@ -34,10 +34,11 @@ _BY_NAME = column_ordering("PROFESSIONALS", ProfessionalRow.display_name, Profes
 _BY_START = column_ordering("SLOTS", SlotRow.starts_at, SlotRow.id)
 
 
-async def write(info: BookingsInfo, work: Callable[[Writer], Awaitable[T]]) -> T:
-    """Run `work` as one unit of work of the caller; its events go out after the commit."""
+async def write(info: BookingsInfo, work: Callable[[Unit], Awaitable[T]]) -> T:
+    """Run `work` as one unit of work of the caller: its events are written to the outbox in
+    its transaction and published after the commit."""
     caller = await info.context.caller()
-    async with unit(info.context.db, caller, info.context.events) as uow:
+    async with open_unit(info.context.db, caller, info.context.events) as uow:
         return await work(uow)
 
 

@@ -2,12 +2,12 @@
 and Bob in every state (a completed and a no-show session in the past for the statistics).
 
 Idempotent: nothing is written when Priya (the demo professional) has a profile already. The
-past sessions go through the same service calls, with the clock set back.
+past sessions go through the same service calls, with the unit of work's clock set back. The
+events stay in the outbox; the relay publishes them when the subgraph starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from subgraphs.bookings.domain import (
 from subgraphs.bookings.models import Slot
 from subgraphs.bookings.service import bookings, professionals, slots
 from subgraphs.bookings.service.access import professional_of_user
-from subgraphs.bookings.service.unit import unit
+from subgraphs.bookings.service.unit import open_unit
 from subgraphs.common.auth import Caller
 from subgraphs.common.demo import DEMO_USERS
 from subgraphs.common.settings import Settings
@@ -50,15 +50,6 @@ PROFILES = {
 HOURS = {"pro": (9, 10, 11, 14, 15), "bob": (13, 16)}  # UTC session starts, 50 minutes each
 
 
-class _Discard:
-    """Seeding happens offline: there is nobody to tell about these changes."""
-
-    async def publish(
-        self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
-    ) -> None:
-        return None
-
-
 def _week(start: datetime, hours: tuple[int, ...], days: int = 7) -> list[Period]:
     return [
         Period(at, at + timedelta(minutes=50))
@@ -73,22 +64,23 @@ async def seed(db: Database, settings: Settings) -> int:
     async with db.sessions() as session:
         if await professional_of_user(session, CALLERS["pro"].user_id) is not None:
             return 0
-    now, sink = utcnow(), _Discard()
+    now = utcnow()
     offered: dict[str, list[Slot]] = {}
     for key, profile in PROFILES.items():
-        async with unit(db, CALLERS[key], sink) as uow:
+        async with open_unit(db, CALLERS[key], None) as uow:
             await professionals.register_professional(uow, profile)
-        async with unit(db, CALLERS[key], sink) as uow:
+        async with open_unit(db, CALLERS[key], None) as uow:
             offered[key] = await slots.create_slots(uow, _week(now, HOURS[key]))
     created = len(PROFILES) + sum(len(s) for s in offered.values())
 
     async def book(client: str, slot: Slot, notes: str, then: datetime | None = None) -> str:
-        async with unit(db, CALLERS[client], sink) as uow:
-            return (await bookings.book_slot(uow, slot.id, notes, now=then)).id
+        clock = None if then is None else (lambda: then)
+        async with open_unit(db, CALLERS[client], None, clock) as uow:
+            return (await bookings.book_slot(uow, slot.id, notes)).id
 
     async def move(who: str, booking_id: str, *steps: Any) -> None:
         for step in steps:
-            async with unit(db, CALLERS[who], sink) as uow:
+            async with open_unit(db, CALLERS[who], None) as uow:
                 await bookings.transition(uow, booking_id, step, reason="Schedule clash")
 
     pro = offered["pro"]
@@ -100,8 +92,8 @@ async def seed(db: Database, settings: Settings) -> int:
 
     # Two sessions last week: offered and booked with the clock set back, then held.
     past = now - timedelta(days=8)
-    async with unit(db, CALLERS["pro"], sink) as uow:
-        earlier = await slots.create_slots(uow, _week(past, (8,), days=2), now=past)
+    async with open_unit(db, CALLERS["pro"], None, lambda: past) as uow:
+        earlier = await slots.create_slots(uow, _week(past, (8,), days=2))
     done = await book("alice", earlier[0], "Intake session.", then=past)
     missed = await book("bob", earlier[1], "", then=past)
     await move("pro", done, CONFIRM, COMPLETE)

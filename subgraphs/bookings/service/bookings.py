@@ -9,7 +9,6 @@ Transitions lock the booking, then its slot, in that order everywhere (no deadlo
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -36,7 +35,7 @@ from subgraphs.bookings.service.access import (
     parties,
     require_user,
 )
-from subgraphs.bookings.service.unit import Writer
+from subgraphs.bookings.service.unit import Unit
 from subgraphs.common.auth import Caller
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs.common.versions import version_from
@@ -62,7 +61,7 @@ def booking_payload(booking: Booking, professional: Professional) -> dict[str, A
     }
 
 
-def _record(uow: Writer, booking: Booking, before: str | None, by_id: str) -> None:
+def _record(uow: Unit, booking: Booking, before: str | None, by_id: str) -> None:
     uow.session.add(
         BookingStatusChange(
             booking_id=booking.id, from_status=before, to_status=booking.status, by_id=by_id
@@ -70,9 +69,7 @@ def _record(uow: Writer, booking: Booking, before: str | None, by_id: str) -> No
     )
 
 
-async def book_slot(
-    uow: Writer, slot_id: str, notes: str = "", *, now: datetime | None = None
-) -> Booking:
+async def book_slot(uow: Unit, slot_id: str, notes: str = "") -> Booking:
     """A PENDING booking of an OPEN slot by the caller; the slot becomes HELD."""
     caller = require_user(uow.caller)
     notes = check_text(notes, "notes", max_length=2000, allow_empty=True)
@@ -85,7 +82,7 @@ async def book_slot(
     if professional.user_id == caller.user_id:
         raise BadUserInput("you cannot book your own slot")
     starts_at, ends_at = as_utc(slot.starts_at), as_utc(slot.ends_at)
-    if starts_at <= (now or utcnow()):
+    if starts_at <= uow.now():
         raise BadUserInput("the slot has started already; pick a later one")
     price = price_of(
         Money(professional.hourly_rate_amount, professional.hourly_rate_currency),
@@ -111,17 +108,17 @@ async def book_slot(
         raise Conflict(TAKEN, slotId=slot_id) from error  # (the failed flush expired `slot`)
     _record(uow, booking, None, caller.user_id)
     await session.flush()
-    uow.emit("booking.requested", {**booking_payload(booking, professional), "notes": notes})
+    payload = booking_payload(booking, professional)
+    uow.emit("booking.requested", {**payload, "notes": notes}, **_aggregate(payload))
     return booking
 
 
 async def transition(
-    uow: Writer,
+    uow: Unit,
     booking_id: str,
     step: Transition,
     *,
     reason: str | None = None,
-    now: datetime | None = None,
 ) -> Booking:
     """Move a booking one step (confirm, cancel, complete, no-show), if the caller may."""
     caller = require_user(uow.caller)
@@ -145,13 +142,13 @@ async def transition(
     current = BookingStatus(booking.status)
     if current not in step.sources:
         raise Conflict(f"a {current.value} booking cannot be {step.done}", status=current.value)
-    if step.needs_start and as_utc(booking.starts_at) > (now or utcnow()):
+    if step.needs_start and as_utc(booking.starts_at) > uow.now():
         raise BadUserInput(f"the session has not started yet: it cannot be {step.done}")
     if step.slot_becomes is not None and booking.slot_id is not None:
         slot = await lock_row(session, Slot, booking.slot_id, "slot")
         slot.status = step.slot_becomes.value
     booking.status = step.target.value
-    booking.updated_at = utcnow()  # under the row lock: the event version grows
+    booking.updated_at = utcnow()  # real time, under the row lock: the event version grows
     if step is CANCEL and reason is not None:
         booking.cancellation_reason = check_text(
             reason, "reason", max_length=2000, allow_empty=True
@@ -162,8 +159,13 @@ async def transition(
     payload.update({"from": current.value, "by": acting_as(roles).value})
     if step is CANCEL:
         payload["reason"] = booking.cancellation_reason
-    uow.emit(step.event, payload)
+    uow.emit(step.event, payload, **_aggregate(payload))
     return booking
+
+
+def _aggregate(payload: dict[str, Any]) -> dict[str, Any]:
+    """Consumers order a booking's events by its id and version."""
+    return {"aggregate_id": payload["id"], "version": payload["version"]}
 
 
 async def visible_booking(session: AsyncSession, caller: Caller | None, booking_id: str) -> Booking:

@@ -16,7 +16,7 @@ from subgraphs.bookings.domain import (
 )
 from subgraphs.bookings.models import Professional
 from subgraphs.bookings.service.access import professional_of_user, require_user
-from subgraphs.bookings.service.unit import Writer
+from subgraphs.bookings.service.unit import Unit
 from subgraphs.common.errors import Conflict
 from subgraphs.common.versions import version_from
 
@@ -33,7 +33,7 @@ def professional_payload(row: Professional) -> dict[str, Any]:
     }
 
 
-async def register_professional(uow: Writer, data: ProfessionalInput) -> Professional:
+async def register_professional(uow: Unit, data: ProfessionalInput) -> Professional:
     """The caller's professional profile; CONFLICT when they have one already."""
     caller = require_user(uow.caller)
     row = Professional(
@@ -52,7 +52,8 @@ async def register_professional(uow: Writer, data: ProfessionalInput) -> Profess
         await uow.session.flush()
     except IntegrityError as error:
         raise Conflict("you are registered as a professional already") from error
-    uow.emit("professional.registered", professional_payload(row))
+    payload = professional_payload(row)
+    uow.emit("professional.registered", payload, aggregate_id=row.id, version=payload["version"])
     return row
 
 

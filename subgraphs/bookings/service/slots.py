@@ -22,7 +22,7 @@ from subgraphs.bookings.domain import (
 )
 from subgraphs.bookings.models import Professional, Slot
 from subgraphs.bookings.service.access import may_manage, own_professional, require_user
-from subgraphs.bookings.service.unit import Writer
+from subgraphs.bookings.service.unit import Unit
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.writes import lock_row
 
@@ -30,11 +30,10 @@ DEFAULT_WINDOW = timedelta(days=30)
 
 
 async def create_slots(
-    uow: Writer,
+    uow: Unit,
     periods: list[Period],
     *,
     professional_id: str | None = None,
-    now: datetime | None = None,
 ) -> list[Slot]:
     """New OPEN slots for the caller's profile (an admin may name any professional's); none is
     made when one overlaps another or an existing slot."""
@@ -44,7 +43,7 @@ async def create_slots(
         professional_id = (await own_professional(session, caller)).id
     professional = await lock_row(session, Professional, professional_id, "professional")
     may_manage(caller, professional)
-    wanted = check_periods(periods, now or utcnow())
+    wanted = check_periods(periods, uow.now())
     existing = (
         await session.scalars(
             select(Slot)
@@ -79,7 +78,7 @@ async def create_slots(
     return rows
 
 
-async def delete_slot(uow: Writer, slot_id: str) -> str:
+async def delete_slot(uow: Unit, slot_id: str) -> str:
     """Remove an OPEN slot (CONFLICT while a booking holds it); returns its id. Cancelled
     bookings of it keep their period and price."""
     caller = require_user(uow.caller)

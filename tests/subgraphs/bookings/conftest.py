@@ -4,8 +4,8 @@ work for any caller, and the subgraph served over real HTTP."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +19,9 @@ from subgraphs.bookings.domain import Money, Period, ProfessionalInput, utcnow
 from subgraphs.bookings.models import Booking, Professional, Slot
 from subgraphs.bookings.service import bookings, professionals
 from subgraphs.bookings.service import slots as slot_service
-from subgraphs.bookings.service.unit import Unit, unit
+from subgraphs.bookings.service.unit import Unit, open_unit
 from subgraphs.common.auth import Caller
-from subgraphs.common.events import EventBus, InProcessEventBus
+from subgraphs.common.events import Event, EventBus, InProcessEventBus
 from subgraphs.common.keys import dev_signing_key
 from subgraphs.common.settings import Settings
 from subgraphs.common.tokens import mint_access_token
@@ -39,24 +39,24 @@ def client(n: int) -> Caller:
     return Caller(f"client-{n}", frozenset({"USER"}))
 
 
-@dataclass
-class Published:
-    """An EventSink that records what the service publishes (the buses are tested elsewhere)."""
+class Published(InProcessEventBus):
+    """The real in-process bus, also keeping every event it publishes for assertions."""
 
-    events: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Event] = []
 
-    async def publish(
-        self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
-    ) -> None:
-        self.events.append((type, dict(payload), actor_id))
+    async def publish_event(self, event: Event) -> None:
+        await super().publish_event(event)
+        self.events.append(event)
 
     def of(self, type: str) -> list[dict[str, Any]]:
         """Payloads of events of `type` (or of every type starting with it, given "x.")."""
         wanted = (lambda t: t.startswith(type)) if type.endswith(".") else (lambda t: t == type)
-        return [payload for t, payload, _ in self.events if wanted(t)]
+        return [dict(e.payload) for e in self.events if wanted(e.type)]
 
     def types(self, prefix: str = "booking.") -> list[str]:
-        return [t for t, _, _ in self.events if t.startswith(prefix)]
+        return [e.type for e in self.events if e.type.startswith(prefix)]
 
 
 @dataclass
@@ -68,9 +68,11 @@ class BookingsDb:
     def backend(self) -> str:
         return self.db.engine.dialect.name
 
-    def write(self, caller: Caller | None) -> contextlib.AbstractAsyncContextManager[Unit]:
-        """One unit of work of `caller` (events go to `published`)."""
-        return unit(self.db, caller, self.published)
+    def write(
+        self, caller: Caller | None, *, now: datetime | None = None
+    ) -> contextlib.AbstractAsyncContextManager[Unit]:
+        """One unit of work of `caller` (events go to `published`), its clock at `now`."""
+        return open_unit(self.db, caller, self.published, None if now is None else lambda: now)
 
     async def professional(
         self,
@@ -91,11 +93,9 @@ class BookingsDb:
         async with self.write(caller) as uow:
             return await professionals.register_professional(uow, data)
 
-    async def slots(
-        self, caller: Caller = PRO, *periods: Period, now: datetime | None = None
-    ) -> list[Slot]:
+    async def slots(self, caller: Caller = PRO, *periods: Period) -> list[Slot]:
         async with self.write(caller) as uow:
-            return await slot_service.create_slots(uow, list(periods), now=now)
+            return await slot_service.create_slots(uow, list(periods))
 
     async def slot(self, caller: Caller = PRO, *, days: int = 1, hour: int = 9) -> Slot:
         (made,) = await self.slots(caller, period(days=days, hour=hour))

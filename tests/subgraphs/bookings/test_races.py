@@ -24,14 +24,14 @@ from subgraphs.bookings.domain import CANCEL, CONFIRM, BookingStatus, Period, as
 from subgraphs.bookings.models import Booking, BookingStatusChange, Slot
 from subgraphs.bookings.service import bookings
 from subgraphs.bookings.service import slots as slot_service
-from subgraphs.bookings.service.unit import Writer, unit
+from subgraphs.bookings.service.unit import Unit, open_unit
 from subgraphs.common.auth import Caller
 from subgraphs.common.errors import Conflict, MosaicError
 from tests.subgraphs.bookings.conftest import ALICE, BOB, PRO, BookingsDb, client, period
 from tests.utils.races import impatient_sessions, run_before_first_write
 
 T = TypeVar("T")
-Work = Callable[[Writer], Awaitable[Any]]
+Work = Callable[[Unit], Awaitable[Any]]
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ async def storm(
 
     async def one(index: int, caller: Caller, work: Work) -> Any:
         try:
-            async with unit(engines[index % len(engines)], caller, db.published) as uow:
+            async with open_unit(engines[index % len(engines)], caller, db.published) as uow:
                 return await work(uow)
         except MosaicError as error:
             return error
@@ -115,7 +115,7 @@ async def test_bookings_racing_a_cancellation_never_hold_a_slot_twice(
         slot = await bookings_db.slot(PRO, days=round_ + 1)
         first = await bookings_db.book(ALICE, slot)
 
-        async def cancel(uow: Writer, booking_id: str = first.id) -> Booking:
+        async def cancel(uow: Unit, booking_id: str = first.id) -> Booking:
             return await bookings.transition(uow, booking_id, CANCEL)
 
         calls = [(client(n), book(slot.id)) for n in range(5)]
@@ -234,7 +234,7 @@ async def forced(
 
     async def attempt(database: Database, caller: Caller, work: Work) -> Any:
         try:
-            async with unit(database, caller, db.published) as uow:
+            async with open_unit(database, caller, db.published) as uow:
                 return await work(uow)
         except (DBAPIError, MosaicError) as error:
             return error
@@ -245,7 +245,7 @@ async def forced(
         async def race() -> None:
             attempts.append(await attempt(impatient_db, *racer))
 
-        async def watched(uow: Writer) -> Any:
+        async def watched(uow: Unit) -> Any:
             run_before_first_write(uow.session, race)
             return await write[1](uow)
 

@@ -26,6 +26,7 @@ from subgraphs.bookings.domain import (
 from subgraphs.bookings.models import Booking, BookingStatusChange, Slot
 from subgraphs.bookings.service import bookings, professionals, stats
 from subgraphs.bookings.service import slots as slot_service
+from subgraphs.bookings.service.unit import open_unit
 from subgraphs.common.auth import Caller
 from subgraphs.common.errors import (
     BadUserInput,
@@ -35,6 +36,7 @@ from subgraphs.common.errors import (
     NotFound,
     Unauthenticated,
 )
+from subgraphs.common.outbox import OUTBOX, OutboxRelay
 from tests.subgraphs.bookings.conftest import (
     ADMIN,
     ALICE,
@@ -47,10 +49,16 @@ from tests.subgraphs.bookings.conftest import (
 
 
 async def step(
-    db: BookingsDb, caller: Caller, booking: Booking, move: Transition, **kw: object
+    db: BookingsDb,
+    caller: Caller,
+    booking: Booking,
+    move: Transition,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
 ) -> Booking:
-    async with db.write(caller) as uow:
-        return await bookings.transition(uow, booking.id, move, **kw)  # type: ignore[arg-type]
+    async with db.write(caller, now=now) as uow:
+        return await bookings.transition(uow, booking.id, move, reason=reason)
 
 
 async def history(db: BookingsDb, booking_id: str) -> list[tuple[str | None, str, str | None]]:
@@ -282,8 +290,8 @@ async def test_book_slot_refusals(bookings_db: BookingsDb) -> None:
     with pytest.raises(BadUserInput, match="notes must be at most"):
         await bookings_db.book(ALICE, slot, "x" * 2001)
     with pytest.raises(BadUserInput, match="has started already"):
-        async with bookings_db.write(ALICE) as uow:
-            await bookings.book_slot(uow, slot.id, now=slot.starts_at + timedelta(minutes=1))
+        async with bookings_db.write(ALICE, now=slot.starts_at + timedelta(minutes=1)) as uow:
+            await bookings.book_slot(uow, slot.id)
     await bookings_db.book(ALICE, slot)
     with pytest.raises(Conflict, match="already booked"):
         await bookings_db.book(BOB, slot)
@@ -459,3 +467,24 @@ async def test_a_failed_write_publishes_nothing_and_writes_nothing(
     assert await slot_status(bookings_db, slot.id) == "OPEN"
     async with bookings_db.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Booking)) == 0
+
+
+async def test_events_wait_in_the_outbox_until_a_relay_publishes_them(
+    bookings_db: BookingsDb,
+) -> None:
+    """A write that cannot publish (no bus: a crash right after the commit) keeps its event
+    in the outbox, written in its own transaction; the relay publishes it, with its id."""
+    await bookings_db.professional(PRO)
+    slot = await bookings_db.slot(PRO)
+    async with open_unit(bookings_db.db, ALICE, None) as uow:
+        booking = await bookings.book_slot(uow, slot.id)
+    async with bookings_db.db.sessions() as session:
+        (row,) = (
+            await session.execute(select(OUTBOX).where(OUTBOX.c.type == "booking.requested"))
+        ).all()
+    assert row.aggregate_id == booking.id and row.published_at is None
+    assert row.actor_id == ALICE.user_id and row.payload["clientId"] == ALICE.user_id
+    assert row.aggregate_version == row.payload["version"]
+    assert await OutboxRelay(bookings_db.db, bookings_db.published).drain() == 1
+    (event,) = [e for e in bookings_db.published.events if e.type == "booking.requested"]
+    assert event.id == row.id and event.aggregate_id == booking.id
