@@ -14,7 +14,7 @@ from subgraphs.bookings.models import Professional as ProfessionalRow
 from subgraphs.bookings.models import Slot as SlotRow
 from subgraphs.bookings.service import bookings, professionals, stats
 from subgraphs.bookings.service import slots as slot_service
-from subgraphs.bookings.service.unit import Unit, open_unit
+from subgraphs.bookings.service.unit import Unit
 from subgraphs.bookings.types import (
     Booking,
     BookingRole,
@@ -27,6 +27,7 @@ from subgraphs.bookings.types import (
 )
 from subgraphs.common.keyset import column_ordering, paginate_ordered
 from subgraphs.common.pagination import Connection, to_connection
+from subgraphs.common.unit_of_work import unit_of_work
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ async def write(info: BookingsInfo, work: Callable[[Unit], Awaitable[T]]) -> T:
     """Run `work` as one unit of work of the caller: its events are written to the outbox in
     its transaction and published after the commit."""
     caller = await info.context.caller()
-    async with open_unit(info.context.db, caller, info.context.events) as uow:
+    async with unit_of_work(info.context.db, caller, info.context.events) as uow:
         return await work(uow)
 
 

@@ -25,12 +25,13 @@ from subgraphs.bookings.domain import (
 from subgraphs.bookings.models import Slot
 from subgraphs.bookings.service import bookings, professionals, slots
 from subgraphs.bookings.service.access import professional_of_user
-from subgraphs.bookings.service.unit import open_unit
 from subgraphs.common.auth import Caller
-from subgraphs.common.demo import DEMO_USERS
+from subgraphs.common.demo import DEMO_USER_IDS, DEMO_USERS
 from subgraphs.common.settings import Settings
+from subgraphs.common.unit_of_work import unit_of_work
 
-CALLERS = {user.key: Caller(user.id, frozenset(user.roles)) for user in DEMO_USERS}
+# Typed as the units of work of the service take them (a caller or None).
+CALLERS: dict[str, Caller | None] = {u.key: Caller(u.id, frozenset(u.roles)) for u in DEMO_USERS}
 PROFILES = {
     "pro": ProfessionalInput(
         display_name="Dr. Priya Pro",
@@ -62,25 +63,25 @@ def _week(start: datetime, hours: tuple[int, ...], days: int = 7) -> list[Period
 async def seed(db: Database, settings: Settings) -> int:
     """Create the demo data unless it exists; returns how many rows were created."""
     async with db.sessions() as session:
-        if await professional_of_user(session, CALLERS["pro"].user_id) is not None:
+        if await professional_of_user(session, DEMO_USER_IDS["pro"]) is not None:
             return 0
     now = utcnow()
     offered: dict[str, list[Slot]] = {}
     for key, profile in PROFILES.items():
-        async with open_unit(db, CALLERS[key], None) as uow:
+        async with unit_of_work(db, CALLERS[key], None) as uow:
             await professionals.register_professional(uow, profile)
-        async with open_unit(db, CALLERS[key], None) as uow:
+        async with unit_of_work(db, CALLERS[key], None) as uow:
             offered[key] = await slots.create_slots(uow, _week(now, HOURS[key]))
     created = len(PROFILES) + sum(len(s) for s in offered.values())
 
     async def book(client: str, slot: Slot, notes: str, then: datetime | None = None) -> str:
-        clock = None if then is None else (lambda: then)
-        async with open_unit(db, CALLERS[client], None, clock) as uow:
+        clock = utcnow if then is None else (lambda: then)
+        async with unit_of_work(db, CALLERS[client], None, clock=clock) as uow:
             return (await bookings.book_slot(uow, slot.id, notes)).id
 
     async def move(who: str, booking_id: str, *steps: Any) -> None:
         for step in steps:
-            async with open_unit(db, CALLERS[who], None) as uow:
+            async with unit_of_work(db, CALLERS[who], None) as uow:
                 await bookings.transition(uow, booking_id, step, reason="Schedule clash")
 
     pro = offered["pro"]
@@ -92,7 +93,7 @@ async def seed(db: Database, settings: Settings) -> int:
 
     # Two sessions last week: offered and booked with the clock set back, then held.
     past = now - timedelta(days=8)
-    async with open_unit(db, CALLERS["pro"], None, lambda: past) as uow:
+    async with unit_of_work(db, CALLERS["pro"], None, clock=lambda: past) as uow:
         earlier = await slots.create_slots(uow, _week(past, (8,), days=2))
     done = await book("alice", earlier[0], "Intake session.", then=past)
     missed = await book("bob", earlier[1], "", then=past)

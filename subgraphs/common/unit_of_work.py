@@ -169,11 +169,12 @@ async def unit_of_work(
     caller: CallerT,
     events: EventPublisher | None = None,
     *,
+    clock: Callable[[], datetime] = _utcnow,
     correlation_id: str | None = None,
 ) -> AsyncIterator[UnitOfWork[CallerT]]:
     """A unit of work on a fresh session of `db` (closed at the end)."""
     async with (
         db.sessions() as session,
-        UnitOfWork(session, caller, events, correlation_id=correlation_id) as uow,
+        UnitOfWork(session, caller, events, clock, correlation_id=correlation_id) as uow,
     ):
         yield uow

@@ -19,12 +19,13 @@ from subgraphs.bookings.domain import Money, Period, ProfessionalInput, utcnow
 from subgraphs.bookings.models import Booking, Professional, Slot
 from subgraphs.bookings.service import bookings, professionals
 from subgraphs.bookings.service import slots as slot_service
-from subgraphs.bookings.service.unit import Unit, open_unit
+from subgraphs.bookings.service.unit import Unit
 from subgraphs.common.auth import Caller
 from subgraphs.common.events import Event, EventBus, InProcessEventBus
 from subgraphs.common.keys import dev_signing_key
 from subgraphs.common.settings import Settings
 from subgraphs.common.tokens import mint_access_token
+from subgraphs.common.unit_of_work import unit_of_work
 from tests.utils.asgi import serve
 from tests.utils.graphql import GraphQLClient, Result
 
@@ -72,7 +73,8 @@ class BookingsDb:
         self, caller: Caller | None, *, now: datetime | None = None
     ) -> contextlib.AbstractAsyncContextManager[Unit]:
         """One unit of work of `caller` (events go to `published`), its clock at `now`."""
-        return open_unit(self.db, caller, self.published, None if now is None else lambda: now)
+        clock = utcnow if now is None else (lambda: now)
+        return unit_of_work(self.db, caller, self.published, clock=clock)
 
     async def professional(
         self,

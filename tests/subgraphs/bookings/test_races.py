@@ -24,9 +24,10 @@ from subgraphs.bookings.domain import CANCEL, CONFIRM, BookingStatus, Period, as
 from subgraphs.bookings.models import Booking, BookingStatusChange, Slot
 from subgraphs.bookings.service import bookings
 from subgraphs.bookings.service import slots as slot_service
-from subgraphs.bookings.service.unit import Unit, open_unit
+from subgraphs.bookings.service.unit import Unit
 from subgraphs.common.auth import Caller
 from subgraphs.common.errors import Conflict, MosaicError
+from subgraphs.common.unit_of_work import unit_of_work
 from tests.subgraphs.bookings.conftest import ALICE, BOB, PRO, BookingsDb, client, period
 from tests.utils.races import impatient_sessions, run_before_first_write
 
@@ -52,7 +53,7 @@ async def storm(
 
     async def one(index: int, caller: Caller, work: Work) -> Any:
         try:
-            async with open_unit(engines[index % len(engines)], caller, db.published) as uow:
+            async with unit_of_work(engines[index % len(engines)], caller, db.published) as uow:
                 return await work(uow)
         except MosaicError as error:
             return error
@@ -234,7 +235,7 @@ async def forced(
 
     async def attempt(database: Database, caller: Caller, work: Work) -> Any:
         try:
-            async with open_unit(database, caller, db.published) as uow:
+            async with unit_of_work(database, caller, db.published) as uow:
                 return await work(uow)
         except (DBAPIError, MosaicError) as error:
             return error

@@ -26,7 +26,6 @@ from subgraphs.bookings.domain import (
 from subgraphs.bookings.models import Booking, BookingStatusChange, Slot
 from subgraphs.bookings.service import bookings, professionals, stats
 from subgraphs.bookings.service import slots as slot_service
-from subgraphs.bookings.service.unit import open_unit
 from subgraphs.common.auth import Caller
 from subgraphs.common.errors import (
     BadUserInput,
@@ -37,6 +36,7 @@ from subgraphs.common.errors import (
     Unauthenticated,
 )
 from subgraphs.common.outbox import OUTBOX, OutboxRelay
+from subgraphs.common.unit_of_work import unit_of_work
 from tests.subgraphs.bookings.conftest import (
     ADMIN,
     ALICE,
@@ -476,7 +476,7 @@ async def test_events_wait_in_the_outbox_until_a_relay_publishes_them(
     in the outbox, written in its own transaction; the relay publishes it, with its id."""
     await bookings_db.professional(PRO)
     slot = await bookings_db.slot(PRO)
-    async with open_unit(bookings_db.db, ALICE, None) as uow:
+    async with unit_of_work(bookings_db.db, ALICE, None) as uow:
         booking = await bookings.book_slot(uow, slot.id)
     async with bookings_db.db.sessions() as session:
         (row,) = (
