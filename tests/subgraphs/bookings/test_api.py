@@ -379,3 +379,21 @@ async def test_each_transition_publishes_its_event(api: BookingsApi) -> None:
     cancelled = received[2].payload
     assert cancelled["by"] == "CLIENT" and cancelled["professionalUserId"] == "pro"
     assert cancelled["startsAt"] == at(1).astimezone(UTC).isoformat()
+
+
+async def test_twenty_clients_book_one_slot_at_once_over_http(api: BookingsApi) -> None:
+    await register(api, "pro")
+    (slot,) = await offer(api, "pro", slot_input(1))
+    race = "mutation ($slot: ID!) { bookSlot(slotId: $slot) { id client { id } } }"
+    tokens = [api.token(f"racer-{n}") for n in range(20)]
+    results = await asyncio.gather(
+        *(api.client.execute(race, {"slot": slot["id"]}, token=token) for token in tokens)
+    )
+    won = [r for r in results if not r.errors]
+    lost = [r for r in results if r.errors]
+    assert len(won) == 1 and len(lost) == 19, [r.errors for r in results]
+    assert all(r.codes == ["CONFLICT"] for r in lost)
+    winner = won[0].data["bookSlot"]
+    listed = await api.ok(MY_BOOKINGS, {"role": "PROFESSIONAL"}, as_user="pro")
+    assert [e["node"]["id"] for e in listed["bookings"]["edges"]] == [winner["id"]]
+    assert [e["node"]["client"] for e in listed["bookings"]["edges"]] == [winner["client"]]

@@ -26,7 +26,7 @@ from subgraphs.bookings.service import bookings
 from subgraphs.bookings.service import slots as slot_service
 from subgraphs.bookings.service.unit import Unit
 from subgraphs.common.auth import Caller
-from subgraphs.common.errors import Conflict, MosaicError
+from subgraphs.common.errors import Conflict, MosaicError, NotFound
 from subgraphs.common.unit_of_work import unit_of_work
 from tests.subgraphs.bookings.conftest import ALICE, BOB, PRO, BookingsDb, client, period
 from tests.utils.races import impatient_sessions, run_before_first_write
@@ -301,3 +301,21 @@ async def test_forced_overlapping_offers(bookings_db: BookingsDb, database_url: 
     assert isinstance(first, DBAPIError), first
     assert isinstance(written, list) and as_utc(written[0].starts_at) == nine.starts_at
     assert isinstance(again, Conflict) and "overlaps the existing slot" in again.message
+
+
+async def test_forced_booking_racing_the_slots_deletion(
+    bookings_db: BookingsDb, database_url: str
+) -> None:
+    await bookings_db.professional(PRO)
+    slot = await bookings_db.slot(PRO)
+    first, written, again = await forced(
+        bookings_db,
+        database_url,
+        (PRO, lambda uow: slot_service.delete_slot(uow, slot.id)),
+        (BOB, book(slot.id)),
+    )
+    assert isinstance(first, DBAPIError), first  # the deletion held the slot's lock
+    assert written == slot.id
+    assert isinstance(again, NotFound) and again.message == f"no slot with id {slot.id!r}"
+    async with bookings_db.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Booking)) == 0
