@@ -65,6 +65,9 @@ class RouterSettings(BaseSettings):
     jwt_jwks_min_refresh: float = Field(default=10.0, ge=0)  # between refetches on unknown kid
     jwt_claims_header: str = ""  # forward verified claims (JSON) to subgraphs in this header
 
+    # Authorization: the Python callable that decides @policy ("package.module:function").
+    policy_hook: str | None = None
+
     # Rate limits: "100/minute,1000/hour,10000/day" (off when empty), counted per the parts of
     # rate_limit_by (ip, user, operation); in Redis when redis_url is set, else in memory.
     rate_limits: Annotated[list[str], NoDecode] = []

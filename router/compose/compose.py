@@ -140,6 +140,9 @@ def compose(sources: Sequence[SubgraphSource]) -> CompositionResult:
     merged.uses_tag = _uses(ctx, "tag")
     merged.uses_cost = _uses(ctx, "cost")
     merged.uses_list_size = _uses(ctx, "list_size")
+    merged.uses_authenticated = _uses(ctx, "authenticated")
+    merged.uses_requires_scopes = _uses(ctx, "scopes")
+    merged.uses_policy = _uses(ctx, "policies")
     sdl = print_supergraph(merged)
     try:
         api_schema(sdl)
@@ -166,5 +169,7 @@ def _uses(ctx: MergeContext, what: str) -> bool:
                 if (what == "cost" and e.cost is not None) or (
                     what == "list_size" and e.list_size is not None
                 ):
+                    return True
+                if what in ("authenticated", "scopes", "policies") and getattr(e, what, None):
                     return True
     return False

@@ -163,6 +163,27 @@ def merge_description(element: MElement, sources: list[Common]) -> None:
         element.description = next(d for d in distinct if (counts[d] if d else -1) == best)
 
 
+def conjunction(
+    requirements: list[tuple[tuple[str, ...], ...]],
+) -> tuple[tuple[str, ...], ...] | None:
+    """AND of requirements that are each an OR of ANDs (how Apollo merges @requiresScopes and
+    @policy across subgraphs): every combination of one alternative from each, without
+    duplicates or alternatives that a smaller one already implies; sorted (each alternative,
+    then the alternatives by size and name) as Apollo prints them. One requirement is kept as
+    written."""
+    if not requirements:
+        return None
+    unique = list(dict.fromkeys(requirements))
+    if len(unique) == 1:
+        return unique[0]
+    combined: list[frozenset[str]] = [frozenset()]
+    for requirement in unique:
+        combined = [c | frozenset(alternative) for c in combined for alternative in requirement]
+    distinct = set(combined)
+    minimal = [tuple(sorted(c)) for c in distinct if not any(o < c for o in distinct)]
+    return tuple(sorted(minimal, key=lambda c: (len(c), c)))
+
+
 def merge_common(element: MElement, sources: list[Common], composed: set[str]) -> None:
     """Description, @inaccessible, @tag, @deprecated and composed directives."""
     merge_description(element, sources)
@@ -174,6 +195,9 @@ def merge_common(element: MElement, sources: list[Common], composed: set[str]) -
     costs = [s.cost for s in sources if s.cost is not None]
     element.cost = max(costs) if costs else None  # Apollo merges @cost by its maximum
     element.list_size = next((s.list_size for s in sources if s.list_size is not None), None)
+    element.authenticated = any(s.authenticated for s in sources)
+    element.scopes = conjunction([s.scopes for s in sources if s.scopes is not None])
+    element.policies = conjunction([s.policies for s in sources if s.policies is not None])
     reasons = [s.deprecated for s in sources if s.deprecated is not None]
     if reasons:
         counts = Counter(reasons)

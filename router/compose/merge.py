@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from graphql import print_ast
 
-from router.compose.context import MergeContext, merge_common, merge_default
+from router.compose.context import MergeContext, conjunction, merge_common, merge_default
 from router.compose.merge_fields import Source, merge_output_field, merge_type_reference
-from router.compose.model import JoinField, JoinType, MEnumValue, MField, MType
+from router.compose.model import JoinField, JoinType, MElement, MEnumValue, MField, MType
 from router.compose.subgraph import Subgraph, TypeDef
 from router.compose.typeref import is_required
 
@@ -244,6 +244,28 @@ def check_interface_implementations(ctx: MergeContext) -> None:
                     )
 
 
+def propagate_authorization(ctx: MergeContext) -> None:
+    """An interface (and each of its fields) requires what its implementations require, so a
+    query through the interface cannot reach what a query through the type may not (Apollo
+    composition adds the implementations' @authenticated, @requiresScopes and @policy)."""
+    for interface in ctx.types.values():
+        if interface.kind != "interface":
+            continue
+        implementations = [
+            t for t in ctx.types.values() if t.kind == "object" and interface.name in t.interfaces
+        ]
+        _require_all(interface, implementations)
+        for name, field in interface.fields.items():
+            _require_all(field, [t.fields[name] for t in implementations if name in t.fields])
+
+
+def _require_all(element: MElement, others: list[MType] | list[MField]) -> None:
+    everything: list[MElement] = [element, *others]
+    element.authenticated = any(e.authenticated for e in everything)
+    element.scopes = conjunction([e.scopes for e in everything if e.scopes is not None])
+    element.policies = conjunction([e.policies for e in everything if e.policies is not None])
+
+
 def merge_all(ctx: MergeContext) -> None:
     merge_shells(ctx)
     if ctx.errors:
@@ -258,6 +280,7 @@ def merge_all(ctx: MergeContext) -> None:
             merge_enum(ctx, t)
     add_interface_object_fields(ctx)
     check_interface_implementations(ctx)
+    propagate_authorization(ctx)
     if "Query" not in ctx.types:
         ctx.error(
             "NO_QUERIES",

@@ -38,6 +38,9 @@ class MElement:
     directives: list[ConstDirectiveNode] = field(default_factory=list)
     cost: int | None = None
     list_size: ConstDirectiveNode | None = None
+    authenticated: bool = False
+    scopes: tuple[tuple[str, ...], ...] | None = None
+    policies: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass(kw_only=True)
@@ -106,6 +109,9 @@ class MergedSupergraph:
     join_minor: int = 5  # join/v0.<minor>
     uses_cost: bool = False  # links cost/v0.1
     uses_list_size: bool = False  # ... and imports @listSize
+    uses_authenticated: bool = False  # links authenticated/v0.1
+    uses_requires_scopes: bool = False  # links requiresScopes/v0.1
+    uses_policy: bool = False  # links policy/v0.1
 
     def graph_enum(self, name: str) -> str:
         for graph in self.graphs:

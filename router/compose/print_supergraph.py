@@ -43,6 +43,14 @@ COST_DIRECTIVE = (
     "directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | "
     "INPUT_FIELD_DEFINITION | OBJECT | SCALAR"
 )
+AUTHORIZATION_LOCATIONS = "FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
+AUTHENTICATED_DIRECTIVE = f"directive @authenticated on {AUTHORIZATION_LOCATIONS}"
+REQUIRES_SCOPES_DIRECTIVE = (
+    "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on " + AUTHORIZATION_LOCATIONS
+)
+POLICY_DIRECTIVE = (
+    f"directive @policy(policies: [[policy__Policy!]!]!) on {AUTHORIZATION_LOCATIONS}"
+)
 LIST_SIZE_DIRECTIVE = (
     "directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: "
     "[String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION"
@@ -145,6 +153,12 @@ class _Printer:
         out: list[str] = []
         out += [f"@tag(name: {_string(tag)})" for tag in element.tags]
         out += [print_ast(d) for d in element.directives]
+        if element.authenticated:
+            out.append("@authenticated")
+        if element.scopes is not None:
+            out.append(f"@requiresScopes(scopes: {_string_lists(element.scopes)})")
+        if element.policies is not None:
+            out.append(f"@policy(policies: {_string_lists(element.policies)})")
         if element.cost is not None:
             out.append(f"@cost(weight: {element.cost})")
         if element.list_size is not None:
@@ -251,6 +265,13 @@ class _Printer:
         if self.merged.uses_cost or self.merged.uses_list_size:
             cost_import = ', import: ["@listSize"]' if self.merged.uses_list_size else ""
             links.append(f'@link(url: "https://specs.apollo.dev/cost/v0.1"{cost_import})')
+        for spec, used in (
+            ("authenticated", self.merged.uses_authenticated),
+            ("requiresScopes", self.merged.uses_requires_scopes),
+            ("policy", self.merged.uses_policy),
+        ):
+            if used:
+                links.append(f'@link(url: "https://specs.apollo.dev/{spec}/v0.1", for: SECURITY)')
         for link in self.merged.composed_links:
             imports = ", ".join(_string(i) for i in link.imports)
             links.append(f"@link(url: {_string(link.url)}, import: [{imports}])")
@@ -277,6 +298,12 @@ class _Printer:
             directives["@cost"] = COST_DIRECTIVE
             list_size = "@listSize" if self.merged.uses_list_size else "@cost__listSize"
             directives[list_size] = LIST_SIZE_DIRECTIVE.replace("@listSize", list_size)
+        if self.merged.uses_authenticated:
+            directives["@authenticated"] = AUTHENTICATED_DIRECTIVE
+        if self.merged.uses_requires_scopes:
+            directives["@requiresScopes"] = REQUIRES_SCOPES_DIRECTIVE
+        if self.merged.uses_policy:
+            directives["@policy"] = POLICY_DIRECTIVE
         for definition in self.merged.directive_defs:
             directives["@" + definition.split("@", 1)[1].split("(")[0].split()[0]] = definition
         types: dict[str, str] = {k.split()[1]: v for k, v in JOIN_TYPES.items()}
@@ -284,6 +311,10 @@ class _Printer:
             del types["join__ContextArgument"], types["join__FieldValue"]
         if minor < 4:
             del types["join__DirectiveArguments"]
+        if self.merged.uses_requires_scopes:
+            types["requiresScopes__Scope"] = "scalar requiresScopes__Scope"
+        if self.merged.uses_policy:
+            types["policy__Policy"] = "scalar policy__Policy"
         types["join__Graph"] = self.graph_enum()
         for t in self.merged.types.values():
             types[t.name] = self.type(t)
@@ -295,3 +326,8 @@ class _Printer:
 
 def print_supergraph(merged: MergedSupergraph) -> str:
     return _Printer(merged).print()
+
+
+def _string_lists(lists: tuple[tuple[str, ...], ...]) -> str:
+    inner = ("[" + ", ".join(_string(s) for s in alternative) + "]" for alternative in lists)
+    return "[" + ", ".join(inner) + "]"

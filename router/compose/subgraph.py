@@ -56,9 +56,7 @@ FEDERATION_DIRECTIVES = (
     "cacheTag"
 ).split()
 # Federation features Mosaic does not compose (yet); using one is a composition error.
-UNSUPPORTED = {
-    "context", "fromContext", "authenticated", "requiresScopes", "policy", "cacheTag",
-}  # fmt: skip
+UNSUPPORTED = {"context", "fromContext", "cacheTag"}
 ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 MACHINERY_TYPES = {"_Service", "_Any", "_Entity", "_FieldSet", "FieldSet"}
 MACHINERY_PREFIXES = ("link__", "federation__")
@@ -113,6 +111,9 @@ class Common:
     directives: list[ConstDirectiveNode] = field(default_factory=list)  # composed/custom ones
     cost: int | None = None  # @cost(weight:)
     list_size: ConstDirectiveNode | None = None  # @listSize(...)
+    authenticated: bool = False  # @authenticated
+    scopes: tuple[tuple[str, ...], ...] | None = None  # @requiresScopes(scopes:)
+    policies: tuple[tuple[str, ...], ...] | None = None  # @policy(policies:)
 
 
 @dataclass(kw_only=True)
@@ -191,6 +192,16 @@ def _arg(directive: ConstDirectiveNode, name: str) -> ValueNode | None:
         if argument.name.value == name:
             return argument.value
     return None
+
+
+def _string_lists(directive: ConstDirectiveNode, name: str) -> tuple[tuple[str, ...], ...]:
+    """`[["a", "b"], ["c"]]` (an OR of ANDs) from a directive argument."""
+    value = _arg(directive, name)
+    out: list[tuple[str, ...]] = []
+    for inner in value.values if isinstance(value, ListValueNode) else ():
+        items = inner.values if isinstance(inner, ListValueNode) else (inner,)
+        out.append(tuple(i.value for i in items if isinstance(i, StringValueNode)))
+    return tuple(out)
 
 
 def _str_arg(directive: ConstDirectiveNode, name: str) -> str | None:
@@ -322,6 +333,12 @@ class _Builder:
                     element.cost = int(weight.value)
             elif fed == "listSize":
                 element.list_size = directive
+            elif fed == "authenticated":
+                element.authenticated = True
+            elif fed == "requiresScopes":
+                element.scopes = _string_lists(directive, "scopes")
+            elif fed == "policy":
+                element.policies = _string_lists(directive, "policies")
             elif fed in UNSUPPORTED:
                 # Failing loudly beats a supergraph that silently lacks e.g. @authenticated.
                 type_name = self.current_type or element.name

@@ -28,6 +28,10 @@ SUPPORTED_PURPOSEFUL = {
     "inaccessible": {"0.1", "0.2"},
     "link": {"1.0"},
     "core": {"0.2"},
+    # Enforced by the router before any fetch (router/auth/authorization.py).
+    "authenticated": {"0.1"},
+    "requiresScopes": {"0.1"},
+    "policy": {"0.1"},
 }
 
 

@@ -14,7 +14,9 @@ from typing import Any
 import orjson
 from graphql import ExecutionResult, execute, get_variable_values, value_from_ast_untyped
 
+from router.auth import authorization
 from router.auth.jwt import Claims
+from router.auth.policy import PolicyHook, load_policy_hook
 from router.executor import Executor, SubgraphClients
 from router.executor.signing import Signer
 from router.server.prepare import Prepared, Preparer, RequestError
@@ -79,6 +81,7 @@ class RouterState:
             settings.include_subgraph_errors,
             batch=settings.batch_entity_fetches,
         )
+        self.policy_hook: PolicyHook | None = load_policy_hook(settings.policy_hook)
         self.labels = frozenset(settings.override_labels)
         self.percent_labels = tuple(
             (label, float(m.group(1)))
@@ -162,14 +165,24 @@ class RouterState:
         errors: list[dict[str, Any]] = []
         extensions: dict[str, Any] = {}
         if prepared.has_plan_fields:
+            refused: tuple[int, ...] = ()
+            guards = prepared.guards
+            if guards is not None:
+                refused = await self._refused(guards, request.claims)
             try:
-                plan = self.preparer.plan(prepared, self.enabled_labels())
+                if guards is not None and refused:
+                    errors = authorization.errors(guards, refused)
+                    plan = self.preparer.restricted_plan(prepared, refused, self.enabled_labels())
+                else:
+                    plan = self.preparer.plan(prepared, self.enabled_labels())
             except RequestError as error:
                 return Response(error.status, {"errors": [_request_error(error)]})
-            if request.want_plan:
-                extensions["queryPlan"] = plan.pretty()
-            state = await self.executor.execute(plan, variables, request.headers)
-            data, errors = state.data, state.errors
+            if plan is not None:
+                if request.want_plan:
+                    extensions["queryPlan"] = plan.pretty()
+                state = await self.executor.execute(plan, variables, request.headers)
+                data = state.data
+                errors += state.errors
         if prepared.introspection is not None:
             data.update(self._introspect(prepared, variables, errors))
         shaped, problems = prepared.shaper.shape(data, variables)
@@ -182,6 +195,18 @@ class RouterState:
         if extensions:
             body["extensions"] = extensions
         return Response(200, body)
+
+    async def _refused(self, found: authorization.Guards, claims: Claims | None) -> tuple[int, ...]:
+        """The guards this caller does not pass (policies asked of the policy hook)."""
+        granted: frozenset[str] = frozenset()
+        if found.policies and self.policy_hook is not None:
+            granted = await self.policy_hook(found.policies, claims)
+        caller = authorization.Caller(
+            authenticated=claims is not None,
+            scopes=claims.scopes if claims is not None else frozenset(),
+            policies=granted,
+        )
+        return authorization.denied(found, caller)
 
     def variables(self, prepared: Prepared, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Validate variables against their definitions; fill in defaults the client omitted."""

@@ -21,6 +21,7 @@ from graphql import (
     validate,
 )
 
+from router.auth.authorization import Guards, guards, restrict
 from router.executor.shape import Shaper, compile_shape
 from router.planner import (
     Operation,
@@ -57,6 +58,13 @@ class Prepared:
     has_plan_fields: bool
     variable_definitions: tuple[VariableDefinitionNode, ...]
     plans: dict[frozenset[str], QueryPlan] = field(default_factory=dict)
+    # Authorization (router/auth/authorization.py): the operation as planned, and its guarded
+    # selections; None when the operation touches nothing that requires authorization.
+    planning: Operation | None = None
+    guards: Guards | None = None
+    restricted_plans: dict[tuple[tuple[int, ...], frozenset[str]], QueryPlan | None] = field(
+        default_factory=dict
+    )
 
     @property
     def kind(self) -> str:
@@ -96,7 +104,7 @@ class Preparer:
         intro, has_plan_fields = self._split_introspection(document, definition)
         if intro is not None and not self.introspection:
             raise RequestError("Introspection is disabled.", "INTROSPECTION_DISABLED")
-        return Prepared(
+        prepared = Prepared(
             document=document,
             definition=definition,
             operation=operation,
@@ -105,6 +113,12 @@ class Preparer:
             has_plan_fields=has_plan_fields,
             variable_definitions=tuple(definition.variable_definitions or ()),
         )
+        if self.supergraph.authorization and has_plan_fields:
+            planning = self._planning_operation(prepared)
+            found = guards(self.supergraph, planning)
+            if found is not None:
+                prepared.planning, prepared.guards = planning, found
+        return prepared
 
     def plan(self, prepared: Prepared, labels: frozenset[str]) -> QueryPlan:
         plan = prepared.plans.get(labels)
@@ -114,6 +128,24 @@ class Preparer:
             except (PlanningError, OperationError) as error:
                 raise RequestError(str(error), "QUERY_PLANNING_FAILED", 500) from None
             prepared.plans[labels] = plan
+        return plan
+
+    def restricted_plan(
+        self, prepared: Prepared, refused: tuple[int, ...], labels: frozenset[str]
+    ) -> QueryPlan | None:
+        """The plan without the selections of the refused guards (None: nothing left)."""
+        key = (refused, labels)
+        if key in prepared.restricted_plans:
+            return prepared.restricted_plans[key]
+        assert prepared.planning is not None and prepared.guards is not None
+        operation = restrict(prepared.planning, prepared.guards, refused)
+        plan: QueryPlan | None = None
+        if operation.selections:
+            try:
+                plan = build_plan(self.supergraph, operation, labels)
+            except (PlanningError, OperationError) as error:
+                raise RequestError(str(error), "QUERY_PLANNING_FAILED", 500) from None
+        prepared.restricted_plans[key] = plan
         return plan
 
     def _planning_operation(self, prepared: Prepared) -> Operation:

@@ -20,6 +20,7 @@ from graphql import (
 from graphql.error import GraphQLSyntaxError
 
 from router.federation.api_schema import build_api_schema
+from router.federation.authorization import read_requirements
 from router.federation.fieldset import parse_field_set
 from router.federation.join import JoinReader
 from router.federation.links import (
@@ -165,4 +166,5 @@ def load_supergraph(sdl: str) -> Supergraph:
         api_schema=build_api_schema(document, links),
         root_types=roots,
         possible=possible,
+        authorization=read_requirements(document, links),
     )

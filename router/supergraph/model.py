@@ -8,6 +8,7 @@ from typing import Literal
 
 from graphql import GraphQLSchema, SelectionSetNode
 
+from router.federation.authorization import Requirement
 from router.federation.join import Graph
 
 __all__ = ["FieldModel", "FieldSource", "Graph", "Key", "Supergraph", "TypeKind", "TypeModel"]
@@ -79,6 +80,8 @@ class Supergraph:
     api_schema: GraphQLSchema  # what clients see: validation and introspection
     root_types: Mapping[str, str]  # "query" | "mutation" | "subscription" -> type name
     possible: Mapping[str, frozenset[str]]  # abstract or object type -> object types (supergraph)
+    # `Type` / `Type.field` -> its @authenticated, @requiresScopes, @policy (router/auth).
+    authorization: Mapping[str, Requirement] = field(default_factory=dict)
 
     def possible_in(self, type_name: str, graph: str) -> frozenset[str]:
         """Object types a field of type `type_name` can return in `graph`."""

@@ -60,6 +60,13 @@ directive @tag(name: String!) repeatable on
   | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
 directive @extends on OBJECT | INTERFACE
 directive @composeDirective(name: String!) repeatable on SCHEMA
+scalar federation__Scope
+scalar federation__Policy
+directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+directive @requiresScopes(scopes: [[federation__Scope!]!]!)
+  on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+directive @policy(policies: [[federation__Policy!]!]!)
+  on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 """
 )
 

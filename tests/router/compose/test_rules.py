@@ -79,10 +79,10 @@ def test_progressive_override_metadata() -> None:
 def test_unsupported_federation_features_fail_loudly() -> None:
     sdl = (
         'extend schema @link(url: "https://specs.apollo.dev/federation/v2.11", '
-        'import: ["@key", "@authenticated"])\n'
-        "type Query { secret: String @authenticated public: String }"
+        'import: ["@key", "@fromContext"])\n'
+        'type Query { secret(a: String @fromContext(field: "$c { a }")): String public: String }'
     )
     result = compose([SubgraphSource("a", "http://a/graphql", sdl)])
     assert [(e.code, e.subgraph, e.type, e.field) for e in result.errors] == [
-        ("UNSUPPORTED_FEATURE", "a", "Query", "secret")
+        ("UNSUPPORTED_FEATURE", "a", "Query", "a")
     ]
