@@ -95,7 +95,7 @@ def test_prefix_renamed_with_as() -> None:
 @pytest.mark.parametrize(
     "link",
     [
-        '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)',
+        '@link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)',
         '@link(url: "https://example.com/mystery/v1.0", for: EXECUTION)',
         '@link(url: "https://specs.apollo.dev/join/v0.9", for: EXECUTION)',
     ],
