@@ -84,7 +84,7 @@ class Graph:
 
     async def post(self, query: str, token: str | None = None) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=60) as client:
             response = await client.post(self.url, json={"query": query}, headers=headers)
         assert response.status_code == 200, response.text
         return dict(response.json())

@@ -223,7 +223,10 @@ async def test_router_refuses_bad_tokens_and_accepts_the_cookie(
         jwt_audience="mosaic",
     )
     query = {"query": "{ __typename }"}
-    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
         anonymous = await client.post("/graphql", json=query)
         assert anonymous.json() == {"data": {"__typename": "Query"}}
         good = _sign(key, _claims())

@@ -38,7 +38,10 @@ def _code(response: httpx.Response) -> str:
 
 
 async def test_apq_in_memory_post_and_get() -> None:
-    async with serve(create_app(_settings())) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(create_app(_settings())) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
         miss = await client.post("/graphql", json={"extensions": EXTENSIONS})
         assert miss.status_code == 200 and _code(miss) == "PERSISTED_QUERY_NOT_FOUND"
         wrong = await client.post(
@@ -55,7 +58,10 @@ async def test_apq_in_memory_post_and_get() -> None:
 
 async def test_apq_off() -> None:
     settings = _settings(apq=False)
-    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
         response = await client.post("/graphql", json={"extensions": EXTENSIONS})
     assert _code(response) == "PERSISTED_QUERY_NOT_SUPPORTED"
 
@@ -66,7 +72,7 @@ async def test_apq_in_redis_is_shared_by_replicas(redis: RedisServer) -> None:
     async with (
         serve(create_app(settings)) as first,
         serve(create_app(settings)) as second,
-        httpx.AsyncClient() as client,
+        httpx.AsyncClient(timeout=60) as client,
     ):
         query = "query Shared { __typename }"
         digest = hashlib.sha256(query.encode()).hexdigest()
@@ -91,7 +97,10 @@ async def test_safelist_serves_only_the_manifest(tmp_path: Path) -> None:
         )
     )
     settings = _settings(persisted_documents=str(manifest), persisted_documents_safelist=True)
-    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
         by_id = await client.post("/graphql", json={"extensions": EXTENSIONS})
         assert by_id.json() == {"data": {"__typename": "Query"}}
         by_body = await client.post("/graphql", json={"query": QUERY})

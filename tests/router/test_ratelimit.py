@@ -135,7 +135,10 @@ async def test_fail_open_and_fail_closed_when_redis_is_down() -> None:
             redis_url=dead,
             rate_limit_on_redis_failure=mode,  # type: ignore[arg-type]
         )
-        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        async with (
+            serve(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, timeout=60) as client,
+        ):
             response = await client.post("/graphql", json=QUERY)
         assert response.status_code == status, (mode, response.text)
 
@@ -148,7 +151,10 @@ async def test_rate_limit_per_user_and_operation_in_memory() -> None:
         rate_limits=["2/day"],
         rate_limit_by=["ip", "operation"],
     )
-    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
         a = {"query": "query A { __typename }", "operationName": "A"}
         b = {"query": "query B { __typename }", "operationName": "B"}
         codes = [(await client.post("/graphql", json=body)).status_code for body in (a, a, b, a)]
@@ -176,7 +182,10 @@ async def test_router_refuses_denied_addresses() -> None:
             hot_reload=False,
             **options,
         )
-        async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        async with (
+            serve(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, timeout=60) as client,
+        ):
             response = await client.post("/graphql", json=QUERY)
         assert response.status_code == status, options
         if status == 403:

@@ -126,7 +126,10 @@ async def test_the_breaker_state_is_on_ready(flaky: tuple[Flaky, str]) -> None:
     )
     server.failing = 100
     query = {"query": "{ topProducts { upc } }"}
-    async with serve(create_app(settings)) as base, httpx.AsyncClient(base_url=base) as client:
+    async with (
+        serve(create_app(settings)) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as client,
+    ):
         codes = []
         for _ in range(6):
             body = (await client.post("/graphql", json=query)).json()

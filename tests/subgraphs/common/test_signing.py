@@ -58,7 +58,7 @@ async def test_router_requests_pass_and_everything_else_is_refused(signed_users:
 
     url = f"{signed_users}/graphql"
     json_type = {"content-type": "application/json"}
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=60) as client:
         unsigned = await client.post(url, content=ENTITIES, headers=json_type)
         assert unsigned.status_code == 401 and _code(unsigned) == "UNAUTHENTICATED"
 
