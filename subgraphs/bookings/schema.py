@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import strawberry
-
 from subgraphs.bookings.resolvers import Mutation, Query
 from subgraphs.bookings.types import Booking, Professional, Slot, User
 from subgraphs.common.errors import CodedErrors
+from subgraphs.common.schema import SubgraphSchema
 
-schema = strawberry.federation.Schema(
+schema = SubgraphSchema(
     query=Query,
     mutation=Mutation,
     types=[Professional, Slot, Booking, User],

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import strawberry
-
 from subgraphs.catalog.resolvers import Mutation, Query
 from subgraphs.catalog.types import Category, Media, Order, Product, User
 from subgraphs.common.errors import CodedErrors
+from subgraphs.common.schema import SubgraphSchema
 
-schema = strawberry.federation.Schema(
+schema = SubgraphSchema(
     query=Query,
     mutation=Mutation,
     types=[Category, Product, Order, User, Media],

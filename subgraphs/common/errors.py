@@ -1,8 +1,9 @@
 """GraphQL errors with `extensions.code`, and the extension that masks everything else.
 
 Resolvers and services raise `MosaicError` subclasses; the client sees the message and
-`extensions.code`. Any other exception becomes INTERNAL_SERVER_ERROR with a fixed message and
-is logged with its stack trace (never sent to the client).
+`extensions.code`, and the log gets one line. Any other exception becomes
+INTERNAL_SERVER_ERROR with a fixed message and is logged with its stack trace (never sent to
+the client). `subgraphs.common.schema.SubgraphSchema` does the logging.
 """
 
 from __future__ import annotations
@@ -64,6 +65,25 @@ class RateLimited(MosaicError):
     code = ErrorCode.RATE_LIMITED
 
 
+def is_client_error(error: GraphQLError) -> bool:
+    """The client's doing (ours with a code, or a document or variables graphql-core refused),
+    as opposed to a bug or an outage."""
+    original = error.original_error
+    return original is None or isinstance(original, (MosaicError, GraphQLError))
+
+
+def log_error(error: GraphQLError) -> None:
+    """A client error is one line (code, path, message) without a traceback: it is expected,
+    and a traceback per bad input would drown the real failures. Anything else is logged with
+    its traceback."""
+    where = ".".join(map(str, error.path)) if error.path else "the document"
+    if is_client_error(error):
+        code = error_code(error) or ErrorCode.BAD_USER_INPUT
+        log.info("%s at %s: %s", code, where, error.message)
+    else:
+        log.error("unexpected error at %s", where, exc_info=error.original_error)
+
+
 def error_code(error: GraphQLError) -> str | None:
     code = (error.extensions or {}).get("code")
     return code if isinstance(code, str) else None
@@ -80,14 +100,10 @@ class CodedErrors(MaskErrors):
 
     @staticmethod
     def _is_unexpected(error: GraphQLError) -> bool:
-        original = error.original_error
-        if original is None or isinstance(original, MosaicError):
-            return False
-        # graphql-core's own errors (e.g. variable coercion) come through as GraphQLError.
-        return not isinstance(original, GraphQLError)
+        return not is_client_error(error)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        log.error("unexpected error at %s", error.path, exc_info=error.original_error or error)
+        # Logged (with its traceback) by `log_error` before masking; the client gets nothing.
         return GraphQLError(
             message=self.error_message,
             nodes=error.nodes,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import strawberry
 from strawberry.extensions import ValidationCache
 
 from subgraphs.common.errors import CodedErrors
+from subgraphs.common.schema import SubgraphSchema
 from subgraphs.tasks.resolvers import Mutation, Query
 from subgraphs.tasks.types import Project, Task, User
 
-schema = strawberry.federation.Schema(
+schema = SubgraphSchema(
     query=Query,
     mutation=Mutation,
     types=[Project, Task, User],

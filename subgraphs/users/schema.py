@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import strawberry
-
 from subgraphs.common.errors import CodedErrors
+from subgraphs.common.schema import SubgraphSchema
 from subgraphs.users.resolvers import Mutation, Query
 from subgraphs.users.types import User
 
-schema = strawberry.federation.Schema(
+schema = SubgraphSchema(
     query=Query,
     mutation=Mutation,
     types=[User],
