@@ -3,15 +3,19 @@ real Redis shared by two router apps) and a trusted-documents manifest in safeli
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from router.persisted.documents import MANIFEST_FORMAT
+from router.persisted.documents import MANIFEST_FORMAT, write_manifest
 from router.server.app import create_app
 from router.settings import RouterSettings
 from tests.router.canned import case_supergraph
@@ -118,3 +122,80 @@ async def test_safelist_serves_only_the_manifest(tmp_path: Path) -> None:
         assert _code(unknown_id) == "PERSISTED_QUERY_NOT_IN_LIST"
         ready = (await client.get("/ready")).json()
         assert ready["details"]["persisted_documents"] == {"operations": 1, "safelist": True}
+
+
+def _publish(operations: Path, manifest: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mosaic", "operations", "publish", str(operations),
+         "--manifest", str(manifest), "--supergraph", str(case_supergraph(CASE))],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def _node_client(url: str, mode: str, manifest: Path | None = None) -> dict[str, Any]:
+    script = Path(__file__).parent / "persisted_client.mjs"
+    argv = ["node", str(script), url, mode, *([str(manifest)] if manifest else [])]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+@pytest.mark.peers
+async def test_apollo_clients_persisted_query_link_registers_then_sends_hashes() -> None:
+    async with serve(create_app(_settings())) as url:
+        out = await asyncio.to_thread(_node_client, f"{url}/graphql", "apq")
+    assert out["results"] == [{"data": {"__typename": "Query"}}] * 3
+    first, retry, second, third = out["bodies"]
+    assert "query" not in first and first["extensions"]["persistedQuery"]["version"] == 1
+    assert "query" in retry  # after PersistedQueryNotFound, the query with its hash
+    assert "query" not in second  # a fresh client: the router already knows the hash
+    assert "get" in third and "extensions" in third["get"] and "query=" not in third["get"]
+
+
+@pytest.mark.peers
+async def test_apollo_client_with_published_trusted_documents(tmp_path: Path) -> None:
+    operations = tmp_path / "operations.graphql"
+    operations.write_text("query Hello { __typename }\n")
+    manifest = tmp_path / "manifest.json"
+    published = await asyncio.to_thread(_publish, operations, manifest)
+    assert published.returncode == 0, published.stderr
+    assert json.loads(published.stdout)["added"] == 1
+    settings = _settings(persisted_documents=str(manifest), persisted_documents_safelist=True)
+    async with serve(create_app(settings)) as url:
+        out = await asyncio.to_thread(_node_client, f"{url}/graphql", "manifest", manifest)
+    hello, unknown = out["results"]
+    assert hello == {"data": {"__typename": "Query"}}
+    assert unknown["errors"][0]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+    assert all("query" not in body for body in out["bodies"])  # ids only, never documents
+
+
+def test_publish_refuses_documents_that_do_not_validate(tmp_path: Path) -> None:
+    operations = tmp_path / "operations.graphql"
+    operations.write_text("query Good { __typename }\nquery Bad { noSuchField }\n")
+    manifest = tmp_path / "manifest.json"
+    done = _publish(operations, manifest)
+    assert done.returncode == 2
+    assert "Bad" in done.stderr and "noSuchField" in done.stderr
+    assert not manifest.exists()  # nothing published
+
+
+async def test_the_router_rereads_a_published_manifest(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    write_manifest(manifest, [])
+    settings = _settings(
+        persisted_documents=str(manifest), persisted_documents_safelist=True, reload_interval=0.05
+    )
+    async with (
+        serve(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
+        before = await client.post("/graphql", json={"query": QUERY})
+        assert _code(before) == "PERSISTED_QUERY_NOT_IN_LIST"
+        write_manifest(manifest, [{"id": HASH, "name": "Hello", "type": "query", "body": QUERY}])
+        deadline = time.monotonic() + 30
+        while True:  # poll for the state: the watcher re-reads within its interval
+            after = await client.post("/graphql", json={"query": QUERY})
+            if "errors" not in after.json() or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        assert after.json() == {"data": {"__typename": "Query"}}
