@@ -1,5 +1,8 @@
-"""The dev supervisor behind `mosaic dev`: one process per subgraph (and the router), started
-by module path, their output prefixed with their name, all stopped together.
+"""The dev supervisor behind `mosaic dev`: one process per subgraph, one per subgraph worker
+(`subgraphs/<name>/worker.py`, run as `mosaic worker <name>` once the subgraphs are healthy)
+and the router, started by module path, their output prefixed with their name, all stopped
+together. Each subgraph process runs its own outbox relay (a task in the app), so the relay
+needs no process of its own.
 
 Shutdown is the supervisor's job: children run in their own sessions (a terminal's Ctrl-C
 reaches only the supervisor), get SIGTERM on SIGINT/SIGTERM or when any of them dies, and
@@ -45,7 +48,7 @@ class ProcessSpec:
     name: str
     argv: tuple[str, ...]
     host: str
-    port: int
+    port: int | None  # None: a worker, which serves nothing (no port, no /health)
 
     @property
     def base_url(self) -> str:
@@ -57,6 +60,13 @@ def subgraph_spec(info: SubgraphInfo, host: str, base_port: int, log_level: str)
     argv = (sys.executable, "-m", "uvicorn", info.app_path, "--host", host, "--port", str(port),
             "--log-level", log_level, "--ws", "websockets-sansio", "--no-access-log")  # fmt: skip
     return ProcessSpec(info.name, argv, host, port)
+
+
+def worker_spec(info: SubgraphInfo, host: str) -> ProcessSpec | None:
+    if info.worker_module is None:
+        return None
+    argv = (sys.executable, "-m", "mosaic", "worker", info.name)
+    return ProcessSpec(f"{info.name}-worker", argv, host, None)
 
 
 _JOIN_GRAPH = re.compile(r'(@join__graph\(name: "([^"]+)", url: ")([^"]*)(")')
@@ -90,16 +100,28 @@ def router_spec(
     return ProcessSpec("router", argv, host, base_port)
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def busy_ports(specs: Sequence[ProcessSpec]) -> list[int]:
-    busy = []
-    for spec in specs:
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((spec.host, spec.port))
-            except OSError:
-                busy.append(spec.port)
-    return busy
+    return [s.port for s in specs if s.port is not None and not _port_free(s.host, s.port)]
+
+
+def free_base_port(host: str, base_port: int, span: int) -> int | None:
+    """A base port whose `span` ports (base .. base + span - 1) are all free now: the first of
+    base + 100, base + 200, ... (wrapping to 5000), None if there is none."""
+    candidates = [*range(base_port + 100, 65536 - span, 100), *range(5000, base_port, 100)]
+    for candidate in candidates:
+        if all(_port_free(host, port) for port in range(candidate, candidate + span)):
+            return candidate
+    return None
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -126,14 +148,16 @@ class Supervisor:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, self.request_stop)
         try:
-            subgraphs = [s for s in self.specs if s.name != "router"]
+            workers = [s for s in self.specs if s.port is None]
+            subgraphs = [s for s in self.specs if s.name != "router" and s.port is not None]
             routers = [s for s in self.specs if s.name == "router"]
-            for group in (subgraphs, routers):
+            # Workers consume what the subgraphs publish: they start once those are up.
+            for group in (subgraphs, workers, routers):
                 if group is routers and routers:
                     await self._start_composing(subgraphs, routers[0])
                 for spec in group:
                     await self._start(spec)
-                if not await self._wait_healthy(group):
+                if not await self._wait_healthy([s for s in group if s.port is not None]):
                     return 1
             self._print_urls()
             return await self._watch()
@@ -216,9 +240,10 @@ class Supervisor:
 
     def _print_urls(self) -> None:
         lines = ["", "mosaic dev: running (Ctrl-C stops everything)"]
-        for spec in sorted(self.specs, key=lambda s: s.port):
+        for spec in sorted(self.specs, key=lambda s: (s.port is None, s.port or 0, s.name)):
             pid = self.processes[spec.name].pid
-            lines.append(f"  {spec.name:<{self._width}}  {spec.base_url}/graphql  (pid {pid})")
+            where = "worker" if spec.port is None else f"{spec.base_url}/graphql"
+            lines.append(f"  {spec.name:<{self._width}}  {where}  (pid {pid})")
         print("\n".join(lines) + "\n", flush=True)
 
     async def _watch(self) -> int:

@@ -1,7 +1,9 @@
-"""Which subgraphs exist: every package under `subgraphs/` (except `common`) with an `app.py`.
+"""Which subgraphs exist: every package under `subgraphs/` with an `app.py`, except `common`
+and names starting with `_` (`_template`, the skeleton new subgraphs copy).
 
 Nothing lists them by hand, so a new subgraph is picked up by `mosaic dev`, `mosaic db` and
-`mosaic seed` as soon as its package exists.
+`mosaic seed` as soon as its package exists, and its worker (a `worker.py` with
+`async def run(settings)`) by `mosaic dev` and `mosaic worker`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ class SubgraphInfo:
         path = self.directory / "migrations"
         return path if (path / "env.py").exists() else None
 
+    @property
+    def worker_module(self) -> str | None:
+        """`subgraphs.<name>.worker` when the subgraph has a worker (`async def run(settings)`:
+        consumes events until cancelled), else None."""
+        if not (self.directory / "worker.py").exists():
+            return None
+        return f"subgraphs.{self.name}.worker"
+
     def seed_function(self) -> SeedFunction | None:
         if not (self.directory / "seed.py").exists():
             return None
@@ -56,7 +66,9 @@ def discover(root: Path = ROOT) -> list[SubgraphInfo]:
     names = sorted(
         path.parent.name
         for path in root.glob("*/app.py")
-        if path.parent.name != "common" and (path.parent / "__init__.py").exists()
+        if path.parent.name != "common"
+        and not path.parent.name.startswith("_")
+        and (path.parent / "__init__.py").exists()
     )
     known = sorted((n for n in names if n in PORT_OFFSETS), key=PORT_OFFSETS.__getitem__)
     extra = [n for n in names if n not in PORT_OFFSETS]

@@ -1,4 +1,5 @@
-"""`mosaic dev`: migrate, seed, and run every subgraph (and the router) on embedded defaults."""
+"""`mosaic dev`: migrate, seed, and run every subgraph, their workers and the router on
+embedded defaults."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-HELP = "migrate, seed and run every subgraph (and the router) locally; Ctrl-C stops all"
+HELP = "migrate, seed and run every subgraph, worker and the router locally; Ctrl-C stops all"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +29,14 @@ def run(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     from db import migrations
     from mosaic.commands.seed import seed_all
-    from mosaic.dev import Supervisor, busy_ports, router_spec, subgraph_spec
+    from mosaic.dev import (
+        Supervisor,
+        busy_ports,
+        free_base_port,
+        router_spec,
+        subgraph_spec,
+        worker_spec,
+    )
     from mosaic.subgraphs import select
     from subgraphs.common.keys import dev_signing_key
     from subgraphs.common.settings import get_settings
@@ -62,9 +70,16 @@ async def _run(args: argparse.Namespace) -> int:
         specs.append(router)
     busy = busy_ports(specs)
     if busy:
+        span = max(s.port for s in specs if s.port is not None) - base_port + 1
+        free = free_base_port(settings.host, base_port, span)
+        hint = "or pick another range with MOSAIC_DEV_BASE_PORT"
+        if free is not None:
+            last = free + span - 1
+            hint = f"or use a free range: MOSAIC_DEV_BASE_PORT={free} (ports {free}-{last})"
         print(
             f"mosaic dev: port(s) {', '.join(map(str, busy))} already in use; "
-            "stop what uses them or pick another range with MOSAIC_DEV_BASE_PORT=5000"
+            f"stop what uses them {hint}"
         )
         return 1
+    specs += [w for w in (worker_spec(info, settings.host) for info in infos) if w is not None]
     return await Supervisor(specs, cwd=Path.cwd()).run()

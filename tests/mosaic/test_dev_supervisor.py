@@ -133,7 +133,15 @@ def test_dev_refuses_busy_ports(tmp_path: Path) -> None:
             assert dev.process.wait(90) == 1
         finally:
             dev.kill()
-    dev.wait_for(rf"port\(s\) {base + 1} already in use.*MOSAIC_DEV_BASE_PORT")
+    hint = dev.wait_for(
+        rf"port\(s\) {base + 1} already in use.*MOSAIC_DEV_BASE_PORT=(\d+) \(ports (\d+)-(\d+)\)"
+    )
+    suggested, first, last = (int(hint.group(i)) for i in (1, 2, 3))
+    assert suggested == first and last >= first + 4  # from the base port to the last subgraph
+    assert not first <= base + 1 <= last  # not the range in use
+    for port in range(first, last + 1):  # every port of it is free
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
 
 
 SUPERGRAPH_SNIPPET = """enum join__Graph {
