@@ -18,6 +18,7 @@ from pathlib import Path
 from router.compose.checks import CheckReport, compare_supergraphs
 from router.compose.config import ConfigError, load_config
 from router.compose.output import compose_config
+from router.federation import SupergraphError
 
 HELP = "compose and report breaking/dangerous changes against a git ref or a supergraph file"
 
@@ -85,7 +86,11 @@ def run_check(
     old, where = load_baseline(against, supergraph_path, cwd)
     if old is None:
         return CheckReport(notes=(f"no baseline: {where}; nothing to compare",)), []
-    return CheckReport(tuple(compare_supergraphs(old, result.supergraph_sdl)), where), []
+    try:
+        changes = compare_supergraphs(old, result.supergraph_sdl)
+    except SupergraphError as exc:  # the new one was just composed: the baseline is at fault
+        raise BaselineError(f"{where} is not a supergraph the router can serve: {exc}") from exc
+    return CheckReport(tuple(changes), where), []
 
 
 def run(args: argparse.Namespace) -> int:

@@ -141,6 +141,16 @@ def test_check_against_an_unknown_ref_or_file_fails(repo: Path) -> None:
         assert "neither a file nor a commit" in payload["errors"][0]
 
 
+def test_check_against_a_file_that_is_no_supergraph_fails_clearly(repo: Path) -> None:
+    baseline = repo / "old.graphql"
+    for text in ("type Query { a: Int }", "not graphql {"):
+        baseline.write_text(text)
+        done = mosaic(repo, "check", "--against", str(baseline))
+        assert done.returncode == 2, (text, done.stdout, done.stderr)
+        assert "is not a supergraph the router can serve" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
 def test_check_exit_codes_and_json(repo: Path) -> None:
     assert mosaic(repo, "compose").returncode == 0
     git(repo, "add", "-A")
