@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 PEERS = REPO / "tests" / "peers" / "node_modules"
 SUPERGRAPHS = HERE / "supergraphs"
-SUPERGRAPH_NAMES = ("commerce", "media", "edge")
+SUPERGRAPH_NAMES = ("commerce", "media", "edge", "shapes")
 PLACEHOLDER = "http://subgraphs.invalid"
 TARGETS = ("mosaic", "apollo", "hive")
 

@@ -12,11 +12,15 @@ import * as profiles from "./edge/profiles.mjs";
 import * as catalog from "./media/catalog.mjs";
 import * as people from "./media/people.mjs";
 import * as ratings from "./media/ratings.mjs";
+import * as alpha from "./shapes/alpha.mjs";
+import * as beta from "./shapes/beta.mjs";
+import * as gamma from "./shapes/gamma.mjs";
 
 export const SUPERGRAPHS = {
   commerce: { accounts, products, inventory, reviews, shipping },
   media: { catalog, ratings, people },
   edge: { orgs, profiles, faulty, broken, garbage },
+  shapes: { alpha, beta, gamma },
 };
 
 // The committed supergraph files route to this placeholder; the tests replace it with
