@@ -24,7 +24,14 @@ async def test_production_signs_with_the_configured_key(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/users.db"
     await migrations.upgrade(url, MIGRATIONS, "users")
     pem = generate_private_pem()
-    base = {"_env_file": None, "env": "production", "data_dir": tmp_path, "database_url": url}
+    base = {
+        "_env_file": None,
+        "env": "production",
+        "data_dir": tmp_path,
+        "database_url": url,
+        # This test talks to the subgraph directly, not through a signing router.
+        "require_signed_requests": False,
+    }
     with pytest.raises(RuntimeError, match="MOSAIC_JWT_PRIVATE_KEY is required"):
         build(Settings(**base))  # type: ignore[arg-type]
     escaped = pem.decode().replace("\n", "\\n")  # env files often hold the PEM on one line
