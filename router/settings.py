@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -39,9 +39,34 @@ class RouterSettings(BaseSettings):
     max_subscriptions: int = 20_000  # client subscriptions one router process holds
     subscription_queue: int = 64  # events queued for one client before it is cut off as slow
     subscription_heartbeat: float = 5.0  # seconds: multipart heartbeats, SSE comments, legacy ka
-    # MOSAIC_ENV, as the subgraphs read it: production turns off what is for developers.
+    # MOSAIC_ENV, as the subgraphs read it: production turns off what is for developers
+    # (playground, introspection, the query-plan header) and masks error details.
     env: Literal["dev", "production"] = Field(default="dev", validation_alias="MOSAIC_ENV")
     playground: bool | None = None  # GraphiQL at GET /graphql; None: on unless production
+    # Python hooks wrapping pipeline stages, MODULE:NAME (router/pipeline/__init__.py).
+    hooks: Annotated[list[str], NoDecode] = []
+    # Guards, checked before expensive work; 0 turns one off. Far above what real operations
+    # need, far below what an attack sends.
+    max_body_bytes: int = 2_000_000  # 413 above this (Apollo Router's default)
+    max_tokens: int = 15_000  # lexical tokens the parser reads (Apollo Router's default)
+    max_depth: int = 64
+    max_aliases: int = 1_000
+    max_root_fields: int = 200
+    max_directives: int = 20  # on one selection
+    cost_mode: Literal["enforce", "measure", "off"] = "enforce"
+    max_cost: int = 1_000_000
+    cost_list_size: int = 10  # assumed items of a list field without @listSize
+    prepare_timeout: float = 10.0  # seconds to prepare (parse, validate, plan) a new document
+    # Browsers: CSRF prevention (Apollo Router's) and CORS.
+    csrf_prevention: bool = True
+    csrf_required_headers: Annotated[list[str], NoDecode] = [
+        "x-apollo-operation-name",
+        "apollo-require-preflight",
+    ]
+    cors_origins: Annotated[list[str], NoDecode] = []  # allowed origins; "*" for any
+    cors_allow_credentials: bool = False
+    # Subgraph response headers passed to the client (router/pipeline/response_headers.py).
+    subgraph_response_headers: Annotated[list[str], NoDecode] = ["set-cookie", "cache-control"]
 
     # Traffic shaping towards subgraphs: extra attempts of a failed query (never a mutation)
     # with exponential backoff and jitter; a circuit breaker per subgraph (0 failures: off).
@@ -83,6 +108,31 @@ class RouterSettings(BaseSettings):
     persisted_documents: str | None = None
     persisted_documents_safelist: bool = False
 
+    @model_validator(mode="after")
+    def _no_credentials_for_any_origin(self) -> RouterSettings:
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError(
+                "MOSAIC_ROUTER_CORS_ALLOW_CREDENTIALS needs a list of origins, not '*': "
+                "any site could send requests with a user's cookies"
+            )
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection and not self.production
+
+    @property
+    def query_plan_exposed(self) -> bool:
+        return self.expose_query_plan and not self.production
+
+    @property
+    def subgraph_errors_included(self) -> bool:
+        return self.include_subgraph_errors and not self.production
+
     @field_validator(
         "propagate_headers",
         "override_labels",
@@ -91,6 +141,10 @@ class RouterSettings(BaseSettings):
         "rate_limit_by",
         "ip_allow",
         "ip_deny",
+        "hooks",
+        "csrf_required_headers",
+        "cors_origins",
+        "subgraph_response_headers",
         mode="before",
     )
     @classmethod
@@ -99,7 +153,7 @@ class RouterSettings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("propagate_headers")
+    @field_validator("propagate_headers", "csrf_required_headers", "subgraph_response_headers")
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
         return [h.lower() for h in value]

@@ -1,5 +1,5 @@
 """Subgraph clients: one pooled keep-alive HTTP/1.1 origin per subgraph (router/executor/http1.py),
-JSON answers parsed once, identical in-flight requests shared.
+JSON answers parsed once, identical in-flight requests shared (router/singleflight.py).
 
 Traffic shaping per subgraph: a circuit breaker (router/traffic/breaker.py) in front of each
 origin, and retries of queries only (never of a mutation: a write must happen exactly as often
@@ -12,14 +12,18 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 
 from router.executor.http1 import HttpError, Origin
 from router.executor.signing import Signer
+from router.singleflight import SingleFlight
 from router.traffic.breaker import Breaker
+
+Answer = tuple[dict[str, Any], tuple[tuple[bytes, bytes], ...]]  # (payload, captured headers)
+DedupKey = tuple[str, bytes, tuple[tuple[str, str], ...]]
 
 
 class SubgraphFailure(Exception):
@@ -50,6 +54,7 @@ class SubgraphClients:
         backoff: float = 0.05,
         breaker_failures: int = 0,
         breaker_seconds: float = 60.0,
+        response_headers: Iterable[str] = (),
     ) -> None:
         self.urls = dict(urls)
         self.timeout = timeout
@@ -65,17 +70,19 @@ class SubgraphClients:
             if breaker_failures > 0
             else {}
         )
+        # Response headers kept for the client (router/pipeline/response_headers.py).
+        self.capture = frozenset(name.lower().encode("latin-1") for name in response_headers)
         self._origins: dict[str, Origin] = {}
-        self._inflight: dict[
-            tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Future[Any]
-        ] = {}
+        self._inflight: SingleFlight[DedupKey, Answer] = SingleFlight()
 
     def _origin(self, service: str) -> Origin:
         url = self.urls.get(service)
         if url is None:
             raise SubgraphFailure(f"unknown subgraph {service!r}")
         try:
-            origin = Origin(url, self.timeout, self.max_connections, self.ssl_context)
+            origin = Origin(
+                url, self.timeout, self.max_connections, self.ssl_context, capture=self.capture
+            )
         except HttpError as error:
             raise SubgraphFailure(f"HTTP fetch failed from '{service}': {error}") from None
         self._origins[service] = origin
@@ -87,42 +94,45 @@ class SubgraphClients:
         body: bytes,
         headers: tuple[tuple[str, str], ...] = (),
         idempotent: bool = True,
+        request_id: str = "",
     ) -> dict[str, Any]:
-        """One subgraph request. Only `idempotent` ones (queries) are shared with identical
-        in-flight requests or re-sent after a stale keep-alive connection: a mutation is a write
-        that must happen exactly as often as the client asked."""
+        """One subgraph request: its JSON payload (see `fetch`)."""
+        return (await self.fetch(service, body, headers, idempotent, request_id))[0]
+
+    async def fetch(
+        self,
+        service: str,
+        body: bytes,
+        headers: tuple[tuple[str, str], ...] = (),
+        idempotent: bool = True,
+        request_id: str = "",
+    ) -> Answer:
+        """One subgraph request: its JSON payload and the captured response headers. Only
+        `idempotent` ones (queries) are shared with identical in-flight requests or re-sent
+        after a stale keep-alive connection: a mutation is a write that must happen exactly as
+        often as the client asked. A shared request carries the first caller's x-request-id,
+        and the callers that joined it never get its Set-Cookie."""
         if not idempotent:
-            return await self._post(service, body, headers, retry=False)
+            return await self._post(service, body, headers, request_id, False)
         if not self.dedup:
-            return await self._post(service, body, headers)
+            return await self._post(service, body, headers, request_id, True)
         key = (service, body, headers)
-        future = self._inflight.get(key)
-        if future is not None:
-            return await asyncio.shield(future)
-        future = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await self._post(service, body, headers)
-        except BaseException as error:
-            if not future.done():
-                future.set_exception(error)
-                future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        else:
-            future.set_result(result)
-            return result
-        finally:
-            self._inflight.pop(key, None)
+        shared = key in self._inflight
+        answer = await self._inflight.run(key, self._post, service, body, headers, request_id, True)
+        if shared and answer[1]:
+            answer = (answer[0], tuple(h for h in answer[1] if h[0] != b"set-cookie"))
+        return answer
 
     async def _post(
         self,
         service: str,
         body: bytes,
         headers: tuple[tuple[str, str], ...],
-        retry: bool = True,
-    ) -> dict[str, Any]:
+        request_id: str,
+        retry: bool,
+    ) -> Answer:
         if not self.breakers and not self.retries:
-            return await self._attempt(service, body, headers, retry)
+            return await self._attempt(service, body, headers, request_id, retry)
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
             breaker = self.breakers.get(service)
@@ -134,7 +144,7 @@ class SubgraphClients:
                     retryable=False,
                 )
             try:
-                result = await self._attempt(service, body, headers, retry)
+                result = await self._attempt(service, body, headers, request_id, retry)
             except SubgraphFailure as failure:
                 if breaker is not None:
                     breaker.failure()
@@ -158,13 +168,16 @@ class SubgraphClients:
         service: str,
         body: bytes,
         headers: tuple[tuple[str, str], ...],
+        request_id: str,
         retry: bool,
-    ) -> dict[str, Any]:
+    ) -> Answer:
         origin = self._origins.get(service) or self._origin(service)
         if self.signer is not None:
             headers = (*headers, self.signer.header("POST", origin.target, body))
         try:
-            status, raw = await origin.post(origin.encode(body, headers), retry)
+            status, raw, captured = await origin.post(
+                origin.encode(body, headers, request_id), retry
+            )
         except TimeoutError:
             raise SubgraphFailure(
                 f"HTTP fetch failed from '{service}': request timed out", retryable=False
@@ -181,7 +194,7 @@ class SubgraphClients:
             raise SubgraphFailure(
                 f"HTTP fetch failed from '{service}': {status}: not a GraphQL response"
             )
-        return payload
+        return payload, captured
 
     def details(self) -> dict[str, Any]:
         """Per subgraph: its circuit breaker and connection pool, for /ready."""

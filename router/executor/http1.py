@@ -33,6 +33,9 @@ DEFAULTED_HEADERS = {
 }
 
 
+Captured = tuple[tuple[bytes, bytes], ...]
+
+
 class HttpError(Exception):
     """The request failed at the transport or HTTP level; the message says how."""
 
@@ -53,9 +56,10 @@ class Connection(asyncio.Protocol):
         self.origin = origin
         self.loop = origin.loop
         self.max_body_bytes = origin.max_body_bytes
+        self.capture = origin.capture
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[tuple[int, bytes, bool]] | None = None
+        self.waiter: asyncio.Future[tuple[int, bytes, bool, Captured]] | None = None
         self.closed = False
         self.dropped = False  # left its pool (closed, or about to be)
         self.idle_since = 0.0
@@ -70,9 +74,10 @@ class Connection(asyncio.Protocol):
         self.chunks: list[bytes] = []
         self.body_bytes = 0
         self.status = 0
+        self.captured: list[tuple[bytes, bytes]] | None = None
 
-    def send(self, data: bytes) -> asyncio.Future[tuple[int, bytes, bool]]:
-        """Write a request; the future gets (status, body, keep_alive)."""
+    def send(self, data: bytes) -> asyncio.Future[tuple[int, bytes, bool, Captured]]:
+        """Write a request; the future gets (status, body, keep_alive, captured headers)."""
         assert self.transport is not None
         self._reset()
         self.waiter = waiter = self.loop.create_future()
@@ -138,6 +143,10 @@ class Connection(asyncio.Protocol):
             self.framed = True
         elif name == b"content-encoding":
             self.encoding = value.strip().lower()
+        elif name in self.capture:
+            if self.captured is None:
+                self.captured = []
+            self.captured.append((name, bytes(value)))
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
@@ -169,7 +178,8 @@ class Connection(asyncio.Protocol):
             except (ValueError, zlib.error) as error:
                 waiter.set_exception(HttpError(f"undecodable response body: {error}"))
                 return
-        waiter.set_result((self.status, body, keep_alive))
+        captured = tuple(self.captured) if self.captured else ()
+        waiter.set_result((self.status, body, keep_alive, captured))
 
     def _fail(self, error: HttpError) -> None:
         waiter = self.waiter
@@ -199,6 +209,7 @@ class Origin:
         max_connections: int = 100,
         ssl_context: ssl.SSLContext | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        capture: frozenset[bytes] = frozenset(),
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -212,6 +223,7 @@ class Origin:
         self.timeout = timeout  # seconds for a whole request: pool wait, connect, answer
         self.max_connections = max(1, max_connections)
         self.max_body_bytes = max_body_bytes
+        self.capture = capture  # response header names (lower case) returned with the body
         host = f"[{self.host}]" if ":" in self.host else self.host.encode("idna").decode()
         if parts.port is not None and parts.port != (443 if secure else 80):
             host = f"{host}:{parts.port}"
@@ -227,12 +239,24 @@ class Origin:
         self.closing = False  # closed: busy connections close when their request ends
         self.loop = asyncio.get_running_loop()
 
-    def encode(self, body: bytes, headers: tuple[tuple[str, str], ...]) -> bytes:
-        """The whole request: the prepared head, Content-Length, propagated headers, body."""
+    def encode(
+        self, body: bytes, headers: tuple[tuple[str, str], ...], request_id: str = ""
+    ) -> bytes:
+        """The whole request: the prepared head, Content-Length, propagated headers, the
+        x-request-id (a token the router made or checked), body."""
         if not headers:
+            if request_id:
+                return b"%scontent-length: %d\r\nx-request-id: %s\r\n\r\n%s" % (
+                    self.head,
+                    len(body),
+                    request_id.encode("latin-1"),
+                    body,
+                )
             return b"%scontent-length: %d\r\n\r\n%s" % (self.head, len(body), body)
         head = self.head
         extra = []
+        if request_id:
+            extra.append(b"x-request-id: %s\r\n" % request_id.encode("latin-1"))
         for name, value in headers:
             lowered = name.lower()
             if lowered in FRAMING_HEADERS or "\r" in value or "\n" in value:
@@ -242,8 +266,9 @@ class Origin:
             extra.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
         return b"%scontent-length: %d\r\n%s\r\n%s" % (head, len(body), b"".join(extra), body)
 
-    async def post(self, data: bytes, retry: bool = True) -> tuple[int, bytes]:
-        """Send an encoded request; (status, body). Raises HttpError or TimeoutError.
+    async def post(self, data: bytes, retry: bool = True) -> tuple[int, bytes, Captured]:
+        """Send an encoded request; (status, body, captured response headers).
+        Raises HttpError or TimeoutError.
 
         With `retry`, a request lost on a reused connection that ended before any response byte
         is sent once more; without it (a mutation: the subgraph may have run it) it fails."""
@@ -258,7 +283,7 @@ class Origin:
             waiter = conn.send(data)
             timer = loop.call_at(deadline, _expire, waiter)
             try:
-                status, body, keep_alive = await waiter
+                status, body, keep_alive, captured = await waiter
             except _Stale:
                 self._drop(conn)
                 if not reused or retried or not retry:
@@ -272,7 +297,7 @@ class Origin:
             finally:
                 timer.cancel()
             self._release(conn, keep_alive)
-            return status, body
+            return status, body, captured
 
     def _idle(self) -> Connection | None:
         idle = self.idle

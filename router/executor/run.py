@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +32,7 @@ from router.planner.plan import (
     SubscriptionNode,
 )
 
-MAX_COMPILED_FETCHES = 4096  # compiled requires kept; all dropped when full
+log = logging.getLogger("mosaic.router")
 
 
 @dataclass
@@ -39,9 +41,13 @@ class Execution:
 
     variables: Mapping[str, Any]
     headers: tuple[tuple[str, str], ...]
+    representations: Mapping[int, Representations]  # id(fetch node) -> compiled requires
+    request_id: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
     paths: PathCache = field(default_factory=PathCache)  # kept in step with `data`
+    response_headers: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    fetches: int = 0  # subgraph responses received
 
 
 class Executor:
@@ -58,16 +64,18 @@ class Executor:
         self.possible = possible
         self.abstract = abstract
         self.include_subgraph_errors = include_subgraph_errors
-        # id(fetch) -> (fetch, its compiled requires); holding the fetch keeps its id unique
-        self._representations: dict[int, tuple[FetchNode, Representations]] = {}
 
     async def execute(
         self,
         plan: QueryPlan,
         variables: Mapping[str, Any],
-        headers: tuple[tuple[str, str], ...] = (),
+        headers: tuple[tuple[str, str], ...],
+        representations: Mapping[int, Representations],
+        request_id: str = "",
     ) -> Execution:
-        state = Execution(variables, headers)
+        """Run `plan`; `representations` are its entity fetches' compiled requires, made once
+        with the plan (router/pipeline/plan.py)."""
+        state = Execution(variables, headers, representations, request_id)
         if isinstance(plan.node, SubscriptionNode):
             raise TypeError("a subscription plan runs per event (Executor.execute_event)")
         if plan.node is not None:
@@ -79,11 +87,13 @@ class Executor:
         node: SubscriptionNode,
         event: Mapping[str, Any],
         variables: Mapping[str, Any],
-        headers: tuple[tuple[str, str], ...] = (),
+        headers: tuple[tuple[str, str], ...],
+        representations: Mapping[int, Representations],
+        request_id: str = "",
     ) -> Execution:
         """One subscription event (a `next` payload of the primary fetch) merged with the rest of
         the plan: the entity fetches run on it as on a root fetch's answer."""
-        state = Execution(variables, headers)
+        state = Execution(variables, headers, representations, request_id)
         self._root_response(node.primary, state, event)
         if node.rest is not None and state.data:
             await self.run(node.rest, state, ())
@@ -119,7 +129,9 @@ class Executor:
     async def _send(self, node: FetchNode, state: Execution, body: bytes) -> dict[str, Any] | None:
         try:
             idempotent = node.operation_kind == "query"
-            return await self.clients.post(node.service, body, state.headers, idempotent)
+            payload, headers = await self.clients.fetch(
+                node.service, body, state.headers, idempotent, state.request_id
+            )
         except SubgraphFailure as failure:
             state.errors.append(
                 {
@@ -128,6 +140,10 @@ class Executor:
                 }
             )
             return None
+        state.fetches += 1
+        if headers:
+            state.response_headers.extend((node.service, name, value) for name, value in headers)
+        return payload
 
     async def root_fetch(self, node: FetchNode, state: Execution) -> None:
         response = await self._send(node, state, self._body(node, state, None))
@@ -150,18 +166,8 @@ class Executor:
         self, node: FetchNode, state: Execution, path: tuple[str, ...]
     ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
         """Deduplicated representations at `path` and, per representation, its objects."""
-        return self._compiled(node).collect(objects_at(state.data, path, state.paths))
-
-    def _compiled(self, node: FetchNode) -> Representations:
-        found = self._representations.get(id(node))
-        if found is not None and found[0] is node:
-            return found[1]
-        assert node.requires is not None
-        if len(self._representations) >= MAX_COMPILED_FETCHES:
-            self._representations.clear()
-        compiled = Representations(node.requires, self.possible)
-        self._representations[id(node)] = (node, compiled)
-        return compiled
+        compiled = state.representations[id(node)]
+        return compiled.collect(objects_at(state.data, path, state.paths))
 
     async def entity_fetch(self, node: FetchNode, state: Execution, path: tuple[str, ...]) -> None:
         reps, targets = self._collect(node, state, path)
@@ -306,11 +312,20 @@ class Executor:
         if not isinstance(error, dict):
             error = {"message": str(error)}
         message = error.get("message")
-        if not self.include_subgraph_errors:
-            message = "Subgraph errors redacted"
-        out: dict[str, Any] = {"message": message if isinstance(message, str) else "Subgraph error"}
         extensions = error.get("extensions")
         ext = dict(extensions) if isinstance(extensions, dict) else {}
+        if not self.include_subgraph_errors:
+            # Masked: only the code reaches the client, the rest goes to the log under an id.
+            error_id = os.urandom(8).hex()
+            log.warning(
+                "subgraph %s error (error id %s): %s %s", node.service, error_id, message, ext
+            )
+            message = "Subgraph errors redacted"
+            code = ext.get("code")
+            ext = {"errorId": error_id}
+            if isinstance(code, str):
+                ext["code"] = code
+        out: dict[str, Any] = {"message": message if isinstance(message, str) else "Subgraph error"}
         ext.setdefault("service", node.service)
         sub_path = error.get("path")
         paths: list[list[Any]] = []

@@ -20,6 +20,7 @@ from graphql import (
     VariableDefinitionNode,
     VariableNode,
     get_named_type,
+    print_ast,
 )
 
 
@@ -169,15 +170,11 @@ class _Normalizer:
         )  # fmt: skip
 
 
-def _same_field(a: Field, b: Field) -> bool:
-    from graphql import print_ast
-
-    return (
-        a.name == b.name
-        and a.conditions == b.conditions
-        and [print_ast(x) for x in a.arguments] == [print_ast(x) for x in b.arguments]
-        and [print_ast(x) for x in a.directives] == [print_ast(x) for x in b.directives]
-    )
+def _field_key(field: Field) -> tuple[object, ...]:
+    """Fields with equal keys merge: one response key, name, conditions, arguments, directives."""
+    arguments = tuple(print_ast(a) for a in field.arguments) if field.arguments else ()
+    directives = tuple(print_ast(d) for d in field.directives) if field.directives else ()
+    return (field.response_key, field.name, field.conditions, arguments, directives)
 
 
 def _flatten_same_type(items: list[Selection]) -> list[Selection]:
@@ -193,41 +190,52 @@ def _flatten_same_type(items: list[Selection]) -> list[Selection]:
 
 def merge_selections(items: list[Selection]) -> tuple[Selection, ...]:
     """Merge fields with one response key (and same conditions) and identical fragments,
-    keeping the order of first occurrence (CollectFields)."""
-    out: list[Selection] = []
+    keeping the order of first occurrence (CollectFields). Linear in the selections: twins are
+    found by a dict key, and each group's sub-selections are merged once, together."""
+    groups: list[list[Selection]] = []
+    fields: dict[tuple[object, ...], int] = {}  # _field_key -> index in `groups`
+    fragments: dict[tuple[str | None, tuple[Condition, ...]], int] = {}
     for item in _flatten_same_type(items):
         if isinstance(item, Field):
-            index = next(
-                (i for i, o in enumerate(out) if isinstance(o, Field)
-                 and o.response_key == item.response_key and _same_field(o, item)),
-                None,
-            )  # fmt: skip
+            field_key = _field_key(item)
+            index = fields.get(field_key)
             if index is not None:
-                twin = out[index]
-                assert isinstance(twin, Field)
-                if twin.selections is not None and item.selections is not None:
-                    merged = merge_selections([*twin.selections, *item.selections])
-                    out[index] = Field(
-                        twin.response_key, twin.name, twin.type_name, twin.arguments,
-                        twin.conditions, merged, twin.directives,
-                    )  # fmt: skip
-                continue
+                groups[index].append(item)
+            else:
+                fields[field_key] = len(groups)
+                groups.append([item])
         else:
-            index = next(
-                (i for i, o in enumerate(out) if isinstance(o, Fragment)
-                 and o.type_condition == item.type_condition and o.conditions == item.conditions),
-                None,
-            )  # fmt: skip
-            if index is not None:
-                twin_f = out[index]
-                assert isinstance(twin_f, Fragment)
-                out[index] = Fragment(
-                    twin_f.type_condition,
-                    twin_f.conditions,
-                    merge_selections([*twin_f.selections, *item.selections]),
-                )
+            key = (item.type_condition, item.conditions)
+            found = fragments.get(key)
+            if found is not None:
+                groups[found].append(item)
+            else:
+                fragments[key] = len(groups)
+                groups.append([item])
+    out: list[Selection] = []
+    for group in groups:
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+        elif isinstance(first, Field):
+            if first.selections is None:
+                out.append(first)
                 continue
-        out.append(item)
+            children = [
+                child
+                for twin in group
+                if isinstance(twin, Field) and twin.selections is not None
+                for child in twin.selections
+            ]
+            out.append(
+                Field(
+                    first.response_key, first.name, first.type_name, first.arguments,
+                    first.conditions, merge_selections(children), first.directives,
+                )
+            )  # fmt: skip
+        else:
+            children = [child for twin in group for child in twin.selections]  # type: ignore[union-attr]
+            out.append(Fragment(first.type_condition, first.conditions, merge_selections(children)))
     return tuple(out)
 
 

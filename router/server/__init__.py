@@ -1,5 +1,2 @@
-"""The router's HTTP server (Starlette)."""
-
-from router.server.app import create_app, create_app_from_env
-
-__all__ = ["create_app", "create_app_from_env"]
+"""The router's HTTP server: the ASGI app (app.py: create_app, create_app_from_env), CORS, the
+front door (edge.py), hot reload, the one-write HTTP protocol and GC tuning."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
-from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 from starlette.applications import Starlette
@@ -17,10 +16,13 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from router.persisted.documents import PersistedDocuments
+from router.pipeline import GraphQLResponse, HttpRequest, RequestError
+from router.pipeline.log import configure as configure_logging
+from router.pipeline.log import install as install_log_filter
+from router.pipeline.log import new_request_id
 from router.server import gctune
+from router.server.cors import Cors
 from router.server.edge import Edge, Refused
-from router.server.pipeline import GraphQLRequest
-from router.server.pipeline import Response as GraphQLResponse
 from router.server.playground import CSP, Playground
 from router.server.playground import enabled as playground_enabled
 from router.server.reload import StateHolder
@@ -31,8 +33,6 @@ from router.subscriptions.websocket import serve_websocket
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-PLAN_HEADER = "x-mosaic-query-plan"
-PLAN_HEADER_BYTES = PLAN_HEADER.encode()
 MEDIA_BYTES = {GRAPHQL_RESPONSE: GRAPHQL_RESPONSE.encode(), JSON: JSON.encode()}
 GRAPHQL_PATHS = ("/graphql", "/")
 
@@ -54,7 +54,11 @@ def _error_body(message: str, code: str = "BAD_REQUEST") -> bytes:
 
 
 async def _send(
-    send: Send, status: int, body: bytes, media: str, extra: list[tuple[bytes, bytes]] | None = None
+    send: Send,
+    status: int,
+    body: bytes,
+    media: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     headers = [(b"content-type", MEDIA_BYTES[media]), (b"content-length", b"%d" % len(body))]
     if extra:
@@ -64,7 +68,8 @@ async def _send(
 
 
 class GraphQLEndpoint:
-    """POST/GET /graphql per GraphQL over HTTP, reading only what it needs from the scope."""
+    """POST/GET /graphql per GraphQL over HTTP: the HTTP framing (methods, Accept, the body and
+    its size limit, CORS), then the pipeline (router/pipeline) for everything GraphQL."""
 
     def __init__(
         self, holder: StateHolder, settings: RouterSettings, edge: Edge, streams: Streams
@@ -74,125 +79,93 @@ class GraphQLEndpoint:
         self.edge = edge
         self.streams = streams
         self.playground = Playground() if playground_enabled(settings) else None
-        propagate = {h.encode() for h in settings.propagate_headers}
-        if edge.claims_header:  # only the router may say what the claims are
-            propagate.discard(edge.claims_header.encode())
-        self.propagate = frozenset(propagate)
+        self.max_body_bytes = settings.max_body_bytes
+        self.cors = Cors(settings) if settings.cors_origins else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         method = scope["method"]
-        if method not in ("GET", "POST"):
-            await _send(
-                send, 405, _error_body("Use GET or POST."), JSON, [(b"allow", b"GET, POST")]
-            )
-            return
-        edge = self.edge
-        client = scope.get("client")
-        address = client[0] if client else ""
-        if edge.ip_filter is not None:
-            try:
-                edge.check_address(address)
-            except Refused as refused:
-                await _send(send, refused.status, _error_body(refused.message, refused.code), JSON)
-                return
-        accept = content_type = authorization = plan_header = cookie = ""
-        forwarded: list[tuple[str, str]] = []
-        propagate = self.propagate
-        for name, value in scope["headers"]:
+        accept = ""
+        offered_id: bytes | None = None
+        length = -1
+        origin: bytes | None = None
+        headers = scope["headers"]
+        for name, value in headers:
             if name == b"accept":
                 accept = value.decode("latin-1")
-            elif name == b"content-type":
-                content_type = value.decode("latin-1")
-            elif name == PLAN_HEADER_BYTES:
-                plan_header = value.decode("latin-1").lower()
-            elif name == b"cookie":
-                cookie = value.decode("latin-1")
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            if name in propagate:
-                forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
+            elif name == b"content-length":
+                length = int(value) if value.isdigit() else -1
+            elif name == b"x-request-id":
+                offered_id = value
+            elif name == b"origin":
+                origin = value
         if method == "GET" and self.playground is not None and "text/html" in accept:
             await self._playground(self.playground, send)
             return
+        cors: list[tuple[bytes, bytes]] | None = None
+        if self.cors is not None and origin is not None:
+            if method == "OPTIONS":
+                await self.cors.preflight(origin, headers, send)
+                return
+            cors = self.cors.headers(origin)
+        if method not in ("GET", "POST"):
+            allow = [(b"allow", b"GET, POST")]
+            await _send(send, 405, _error_body("Use GET or POST."), JSON, allow + (cors or []))
+            return
+        client = scope.get("client")
+        address = client[0] if client else ""
+        if self.edge.ip_filter is not None:  # a denied address costs nothing more
+            try:
+                self.edge.check_address(address)
+            except Refused as refused:
+                body = _error_body(refused.message, refused.code)
+                await _send(send, refused.status, body, JSON, cors)
+                return
         media = _media_type(accept)
         fmt = stream_format(accept) if "event-stream" in accept or "multipart" in accept else None
         if media is None and fmt is None:
             body = _error_body("Accept application/graphql-response+json or application/json.")
-            await _send(send, 406, body, JSON)
+            await _send(send, 406, body, JSON, cors)
             return
-        params: Any
-        if method == "GET":
-            query_string = scope.get("query_string", b"").decode("latin-1")
-            raw = {k: v[0] for k, v in parse_qs(query_string).items()}
-            params = {"query": raw.get("query"), "operationName": raw.get("operationName")}
-            for name in ("variables", "extensions"):
-                if raw.get(name):
-                    try:
-                        params[name] = orjson.loads(raw[name])
-                    except orjson.JSONDecodeError:
-                        await _send(send, 400, _error_body(f"{name} is not valid JSON."), JSON)
-                        return
-        else:
-            if content_type and "json" not in content_type:
-                await _send(send, 415, _error_body("POST bodies must be application/json."), JSON)
+        limit = self.max_body_bytes
+        chunks: list[bytes] = []
+        if method == "POST":
+            if limit and length > limit:
+                await _send(send, 413, _too_large(limit), JSON, cors)
                 return
-            chunks: list[bytes] = []
+            size = 0
             more = True
             while more:
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     return
-                chunks.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if limit and size > limit:
+                    await _send(send, 413, _too_large(limit), JSON, cors)
+                    return
+                chunks.append(chunk)
                 more = message.get("more_body", False)
-            try:
-                params = orjson.loads(b"".join(chunks))
-            except orjson.JSONDecodeError:
-                await _send(send, 400, _error_body("The request body is not valid JSON."), JSON)
-                return
-        problem = _check_params(params)
-        if problem:
-            await _send(send, 400, _error_body(problem), JSON)
-            return
-        query = params.get("query")
-        claims = None
-        if edge.always or "extensions" in params:
-            try:
-                admitted = await edge.admit(params, address, authorization, cookie)
-            except Refused as refused:
-                status = refused.status
-                if media == JSON and status == 400:
-                    status = 200  # as below: application/json answers well-formed requests 200
-                body = _error_body(refused.message, refused.code)
-                await _send(send, status, body, media or JSON, refused.headers)
-                return
-            query, claims = admitted.query, admitted.claims
-            if admitted.forwarded:
-                forwarded += admitted.forwarded
-                if not authorization and claims is not None:
-                    authorization = f"Bearer {claims.token}"
-        if not isinstance(query, str) or not query:
-            await _send(send, 400, _error_body("The request has no query string."), JSON)
-            return
-        request = GraphQLRequest(
-            query=query,
-            operation_name=params.get("operationName") or None,
-            variables=params.get("variables") or {},
-            headers=tuple(forwarded),
-            claims=claims,
-            caller=authorization,
+        http = HttpRequest(
             method=method,
-            want_plan=self.settings.expose_query_plan and plan_header in ("1", "true"),
+            path=scope["path"],
+            headers=tuple(headers),
+            query_string=scope.get("query_string", b""),
+            body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
+            request_id=new_request_id(offered_id),
+            started=started,
+            media=media or JSON,
+            client=address,
         )
         if fmt is not None:  # SSE or multipart: subscriptions (and anything else) as a stream
-            await self._stream(fmt, request, address, receive, send, media)
+            await self._stream(fmt, http, receive, send)
             return
-        assert media is not None
-        outcome = await self.holder.current.handle(request)
-        status = outcome.status
-        if media == JSON and status == 400:
-            status = 200  # application/json: well-formed requests get 200 (GraphQL over HTTP)
-        extra = [(b"allow", b"POST")] if status == 405 else None
-        await _send(send, status, outcome.encoded(), media, extra)
+        response = await self.holder.current.handle(http)
+        headers = [*response.headers, (b"content-length", b"%d" % len(response.body))]
+        if cors:
+            headers += cors
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
 
     @staticmethod
     async def _playground(playground: Playground, send: Send) -> None:
@@ -207,16 +180,16 @@ class GraphQLEndpoint:
         await send({"type": "http.response.body", "body": body})
 
     async def _stream(
-        self,
-        fmt: StreamFormat,
-        request: GraphQLRequest,
-        address: str,
-        receive: Receive,
-        send: Send,
-        media: str | None,
+        self, fmt: StreamFormat, http: HttpRequest, receive: Receive, send: Send
     ) -> None:
+        state = self.holder.current
+        try:
+            request = await state.read(http)
+        except RequestError as error:
+            await _send(send, error.status, _error_body(error.message, error.code), JSON)
+            return
         streams = self.streams
-        caller = streams.caller_key(request.caller, address)
+        caller = streams.caller_key(request.caller, http.client)
         if not streams.open(caller):
             limit = self.settings.max_connections_per_caller
             body = _error_body(f"Too many open streams for this caller (limit {limit}).",
@@ -226,26 +199,17 @@ class GraphQLEndpoint:
         result = await streams.start(request)
         if isinstance(result, GraphQLResponse) and "data" not in result.body:
             streams.release(caller)  # refused before execution: a plain JSON answer
-            await _send(send, result.status, result.encoded(), media or JSON)
+            await _send(send, result.status, result.encoded(), http.media)
             return
         heartbeat = self.settings.subscription_heartbeat
         await stream(fmt, result, receive, send, heartbeat, lambda: streams.release(caller))
 
 
-def _check_params(params: Any) -> str | None:
-    if not isinstance(params, dict):
-        return "The request body must be a JSON object."
-    query = params.get("query")
-    if query is not None and not isinstance(query, str):
-        return "query must be a string."
-    if not query and not isinstance(params.get("extensions"), dict):
-        return "The request has no query string."
-    if not isinstance(params.get("variables") or {}, dict):
-        return "variables must be a JSON object."
-    operation_name = params.get("operationName")
-    if operation_name is not None and not isinstance(operation_name, str):
-        return "operationName must be a string."
-    return None
+def _too_large(limit: int) -> bytes:
+    return _error_body(
+        f"The request body is larger than {limit} bytes (MOSAIC_ROUTER_MAX_BODY_BYTES).",
+        "PAYLOAD_TOO_LARGE",
+    )
 
 
 class RouterApp:
@@ -268,13 +232,13 @@ class RouterApp:
 
 def create_app(settings: RouterSettings | None = None) -> RouterApp:
     settings = settings or RouterSettings()
-    holder = StateHolder(settings)
+    install_log_filter()
+    edge = Edge(settings)
+    holder = StateHolder(settings, edge=edge)
+    streams = Streams(holder, settings, edge)
 
     async def health(_: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type=JSON)
-
-    edge = Edge(settings)
-    streams = Streams(holder, settings, edge)
 
     async def ready(_: Request) -> Response:
         state = holder.current
@@ -324,6 +288,7 @@ def create_app(settings: RouterSettings | None = None) -> RouterApp:
 def create_app_from_env() -> RouterApp:
     """uvicorn factory for `mosaic router` and its workers (settings from MOSAIC_ROUTER_*):
     builds the app, then tunes the garbage collector for serving (router/server/gctune.py)."""
+    configure_logging()
     app = create_app(RouterSettings())
     gctune.tune()
     return app

@@ -7,9 +7,12 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from router.pipeline import HookError, Pipeline
+from router.pipeline.hooks import load_hook
 from router.server import gctune
-from router.server.pipeline import RouterState
+from router.server.edge import Edge
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, SupergraphError, load_supergraph
 
@@ -40,11 +43,23 @@ def _unknown_overrides(supergraph: Supergraph, settings: RouterSettings) -> str 
     )
 
 
-def _new_state(supergraph: Supergraph, settings: RouterSettings) -> RouterState:
+def _new_state(
+    supergraph: Supergraph,
+    settings: RouterSettings,
+    hooks: list[Callable[..., Any]],
+    edge: Edge | None,
+) -> Pipeline:
     problem = _unknown_overrides(supergraph, settings)
     if problem:  # a reload may drop a subgraph its overrides still name: keep serving
         log.warning(problem)
-    return RouterState(supergraph, settings)
+    return Pipeline(supergraph, settings, hooks, edge)
+
+
+def load_hooks(settings: RouterSettings) -> list[Callable[..., Any]]:
+    try:
+        return [load_hook(path) for path in settings.hooks]
+    except HookError as error:
+        raise StartupError(f"MOSAIC_ROUTER_HOOKS: {error}") from None
 
 
 def preflight(settings: RouterSettings) -> None:
@@ -59,16 +74,26 @@ def preflight(settings: RouterSettings) -> None:
     problem = _unknown_overrides(supergraph, settings)
     if problem:
         raise StartupError(problem)
+    load_hooks(settings)
 
 
 class StateHolder:
-    """Holds the current `RouterState`; requests take a reference and keep it to the end."""
+    """Holds the current `Pipeline`; requests take a reference and keep it to the end."""
 
-    def __init__(self, settings: RouterSettings) -> None:
+    def __init__(
+        self,
+        settings: RouterSettings,
+        hooks: list[Callable[..., Any]] | None = None,
+        edge: Edge | None = None,
+    ) -> None:
         self.settings = settings
+        self.edge = edge  # the front door (IP lists, JWT, rate limits, APQ): one per process
+        self.hooks = load_hooks(settings) if hooks is None else hooks
         self.path = Path(settings.supergraph)
         self._stamp = _stamp(self.path)
-        self.current = _new_state(load_supergraph(self.path.read_text()), settings)
+        self.current = _new_state(
+            load_supergraph(self.path.read_text()), settings, self.hooks, edge
+        )
         self.reloads = 0
         self._task: asyncio.Task[None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
@@ -104,7 +129,10 @@ class StateHolder:
             return False
         if supergraph.hash == self.current.supergraph.hash:
             return False
-        old, self.current = self.current, _new_state(supergraph, self.settings)
+        old, self.current = (
+            self.current,
+            _new_state(supergraph, self.settings, self.hooks, self.edge),
+        )
         self.reloads += 1
         log.info("supergraph reloaded (%s)", supergraph.hash)
         for listener in self.on_reload:
@@ -115,7 +143,7 @@ class StateHolder:
         return True
 
     @staticmethod
-    async def _retire(old: RouterState) -> None:
+    async def _retire(old: Pipeline) -> None:
         # In-flight requests keep their state; close its clients once they are done.
         for _ in range(600):
             if old.inflight == 0:

@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 
 from router.auth.jwt import AuthError, token_from
+from router.pipeline import GraphQLRequest
+from router.pipeline import GraphQLResponse as Response
 from router.server.edge import Refused
-from router.server.pipeline import GraphQLRequest, Response
 from router.settings import RouterSettings
 from router.subscriptions.adapter import Disconnected, WebSocket
 from router.subscriptions.queue import Failed, SlowConsumer

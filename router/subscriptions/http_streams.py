@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import orjson
 from starlette.types import Receive, Send
 
-from router.server.pipeline import Response
+from router.pipeline import GraphQLResponse as Response
 from router.subscriptions.queue import Failed, SlowConsumer, Subscriber, Terminal
 
 log = logging.getLogger("mosaic.router")

@@ -15,9 +15,8 @@ from typing import Any
 
 import orjson
 
+from router.pipeline import Executable, GraphQLRequest, Pipeline, RequestError
 from router.planner import SubscriptionNode
-from router.server.pipeline import GraphQLRequest, RouterState
-from router.server.prepare import Prepared, RequestError
 from router.subscriptions.queue import COMPLETED, Failed, Subscriber, Terminal
 from router.subscriptions.upstream import UpstreamError, subscribe_upstream
 
@@ -32,13 +31,16 @@ SourceKey = tuple[str, str | None, bytes, tuple[tuple[str, str], ...], frozenset
 class _Planned:
     """A subscription operation prepared and planned against one router state."""
 
-    def __init__(self, state: RouterState, request: GraphQLRequest, labels: frozenset[str]):
+    def __init__(self, state: Pipeline, request: GraphQLRequest, labels: frozenset[str]):
         self.state = state
-        self.prepared: Prepared = state.preparer.prepare(request.query, request.operation_name)
+        self.prepared: Executable = state.preparer.prepare_now(
+            request.query, request.operation_name, labels
+        )
         if self.prepared.kind != "subscription":
             raise RequestError("The operation is not a subscription.", "BAD_REQUEST")
         self.variables = state.variables(self.prepared, request.variables)
-        plan = state.preparer.plan(self.prepared, labels).node
+        assert self.prepared.plan is not None
+        plan = self.prepared.plan.node
         assert isinstance(plan, SubscriptionNode)
         self.node: SubscriptionNode = plan
         primary = plan.primary
@@ -123,7 +125,11 @@ class Source:
         state.inflight += 1  # the state's clients stay open while the event is fetched for
         try:
             execution = await state.executor.execute_event(
-                planned.node, event, planned.variables, self.request.headers
+                planned.node,
+                event,
+                planned.variables,
+                self.request.headers,
+                planned.prepared.representations,
             )
         finally:
             state.inflight -= 1
@@ -162,7 +168,7 @@ class Source:
 class Hub:
     def __init__(
         self,
-        current: Callable[[], RouterState],
+        current: Callable[[], Pipeline],
         *,
         queue_limit: int,
         max_subscriptions: int,

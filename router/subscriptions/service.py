@@ -8,9 +8,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 
+from router.pipeline import GraphQLRequest, RequestError
+from router.pipeline import GraphQLResponse as Response
 from router.server.edge import Edge
-from router.server.pipeline import GraphQLRequest, Response
-from router.server.prepare import RequestError
 from router.server.reload import StateHolder
 from router.settings import RouterSettings
 from router.subscriptions.hub import Hub
@@ -49,13 +49,13 @@ class Streams:
     async def start(self, request: GraphQLRequest) -> Response | Subscriber:
         state = self.holder.current
         try:
-            prepared = state.preparer.prepare(request.query, request.operation_name)
+            prepared = await state.prepare(request)
             if prepared.kind == "subscription":
                 return self.hub.subscribe(request)
         except RequestError as error:
             body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-            return Response(error.status, body)
-        return await state.handle(request)
+            return Response(error.status, body, request)
+        return await state.process(request)
 
     # -- connections per caller -------------------------------------------------------------
     @staticmethod

@@ -14,7 +14,7 @@ from graphql import print_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from router.server.pipeline import GraphQLRequest, RouterState
+from router.pipeline import GraphQLRequest, Pipeline
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
 from tests.router.canned import CannedServer, case_supergraph, load_case_subgraphs
@@ -37,10 +37,10 @@ class Loop:
 
 
 @pytest.fixture(scope="module")
-def env() -> Iterator[tuple[Loop, dict[str, RouterState]]]:
+def env() -> Iterator[tuple[Loop, dict[str, Pipeline]]]:
     loop = Loop()
     server = CannedServer()
-    states: dict[str, RouterState] = {}
+    states: dict[str, Pipeline] = {}
     for case in FUZZ_CASES:
         schema = (CASES / case / "schema").read_text().strip()
         data = json.loads((SCHEMAS / schema / "data.json").read_text())
@@ -51,7 +51,7 @@ def env() -> Iterator[tuple[Loop, dict[str, RouterState]]]:
         text = case_supergraph(CASES / case).read_text()
         text = text.replace("http://subgraphs/", f"http://127.0.0.1:{server.port}/{case}/")
         settings = RouterSettings(supergraph="-", hot_reload=False, subgraph_timeout=5)
-        states[case] = RouterState(load_supergraph(text), settings)
+        states[case] = Pipeline(load_supergraph(text), settings)
     yield loop, states
     for state in states.values():
         loop.run(state.close())
@@ -59,8 +59,8 @@ def env() -> Iterator[tuple[Loop, dict[str, RouterState]]]:
     loop.loop.close()
 
 
-def _check(loop: Loop, state: RouterState, query: str, variables: Any = None) -> dict[str, Any]:
-    response = loop.run(state.handle(GraphQLRequest(query, None, variables or {}, (), "", "POST")))
+def _check(loop: Loop, state: Pipeline, query: str, variables: Any = None) -> dict[str, Any]:
+    response = loop.run(state.process(GraphQLRequest(query, None, variables or {}, (), "", "POST")))
     assert response.status in (200, 400), response.body
     body = response.body
     assert "data" in body or body.get("errors")
@@ -71,7 +71,7 @@ def _check(loop: Loop, state: RouterState, query: str, variables: Any = None) ->
 
 
 @pytest.mark.parametrize("case", FUZZ_CASES)
-def test_generated_operations(case: str, env: tuple[Loop, dict[str, RouterState]]) -> None:
+def test_generated_operations(case: str, env: tuple[Loop, dict[str, Pipeline]]) -> None:
     loop, states = env
     state = states[case]
     sdl = print_schema(state.supergraph.api_schema)
@@ -107,7 +107,7 @@ VARIABLES = st.one_of(
 )
 
 
-def test_malformed_documents(env: tuple[Loop, dict[str, RouterState]]) -> None:
+def test_malformed_documents(env: tuple[Loop, dict[str, Pipeline]]) -> None:
     loop, states = env
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck),

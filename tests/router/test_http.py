@@ -119,7 +119,14 @@ async def test_not_acceptable_and_bad_bodies(make_router: Any) -> None:
     r = await router.client.post(
         "/graphql", content=b"query", headers={"content-type": "text/plain"}
     )
+    assert r.status_code == 400  # a "simple" request: CSRF prevention refuses it first
+    assert r.json()["errors"][0]["extensions"]["code"] == "CSRF_PREVENTED"
+    lax = make_router(csrf_prevention=False)
+    r = await lax.client.post("/graphql", content=b"query", headers={"content-type": "text/plain"})
     assert r.status_code == 415
+
+
+PREFLIGHTED = {"apollo-require-preflight": "true"}  # a GET without it is refused (CSRF)
 
 
 async def test_get_queries_and_mutations(make_router: Any) -> None:
@@ -128,11 +135,14 @@ async def test_get_queries_and_mutations(make_router: Any) -> None:
         "/graphql",
         params={"query": "query Q($u: String!) { product(upc: $u) { name } }",
                 "variables": json.dumps({"u": "1"})},
+        headers=PREFLIGHTED,
     )  # fmt: skip
     assert r.status_code == 200
     assert r.json() == {"data": {"product": {"name": "Table"}}}
     mutations = make_router("mutation-serial", "mut")
-    r = await mutations.client.get("/graphql", params={"query": "mutation { clear }"})
+    r = await mutations.client.get(
+        "/graphql", params={"query": "mutation { clear }"}, headers=PREFLIGHTED
+    )
     assert r.status_code == 405
     assert "POST" in r.headers["allow"]
     r = await mutations.client.post("/graphql", json={"query": "mutation { clear }"})
@@ -207,7 +217,7 @@ async def test_identical_mutations_are_never_shared(make_router: Any, canned: Ca
             )
             assert all(r.json() == {"data": {"addItem": {"id": "c1"}}} for r in results)
             assert len(cart.requests) - before == 3, (coalesce, dedup)  # three writes, not one
-            get = await router.client.get("/graphql", params=mutation)
+            get = await router.client.get("/graphql", params=mutation, headers=PREFLIGHTED)
             assert get.status_code == 405
     finally:
         del cart.data["__delay"]

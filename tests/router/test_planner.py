@@ -7,6 +7,7 @@ from pathlib import Path
 
 from graphql import parse
 
+from router.pipeline import Pipeline
 from router.planner import (
     ConditionNode,
     FetchNode,
@@ -16,7 +17,6 @@ from router.planner import (
     build_plan,
     normalize,
 )
-from router.server.pipeline import RouterState
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, load_supergraph
 from tests.router.canned import case_supergraph
@@ -63,13 +63,13 @@ def test_progressive_override_labels_choose_the_subgraph() -> None:
 
 def test_percent_labels_are_rolled_per_request() -> None:
     text = case_supergraph(CASES / "override-label-on").read_text()
-    always = RouterState(
+    always = Pipeline(
         load_supergraph(text.replace("percent(0)", "percent(100)")),
         RouterSettings(hot_reload=False),
     )
-    never = RouterState(load_supergraph(text), RouterSettings(hot_reload=False))
-    assert all(always.enabled_labels() == {"percent(100)"} for _ in range(20))
-    assert all(never.enabled_labels() == frozenset() for _ in range(20))
+    never = Pipeline(load_supergraph(text), RouterSettings(hot_reload=False))
+    assert all(always.preparer.enabled_labels() == {"percent(100)"} for _ in range(20))
+    assert all(never.preparer.enabled_labels() == frozenset() for _ in range(20))
 
 
 def test_condition_nodes_and_variable_usages() -> None:

@@ -1,18 +1,22 @@
-"""The document and plan caches: a repeated document is parsed, validated, normalized and
-planned once; entries are per operation name and per override-label set; the cache is bounded
-(least recently used goes first); bad documents are never cached as good ones; a hot reload
+"""The prepared-document cache: a repeated document is parsed, validated, normalized and
+planned once (one frozen Executable in one LRU); entries are per operation name and per
+override-label set; the cache is bounded (least recently used goes first); bad documents are
+never cached as good ones; identical new documents in flight are prepared once; a hot reload
 starts from an empty cache for the new supergraph."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-import router.server.prepare as prepare_module
+from router.pipeline import Document, GraphQLRequest, Pipeline, RequestError, Source, hook
+from router.pipeline.cache import LRU
 from router.server.app import create_app
-from router.server.cache import LRU
-from router.server.prepare import Preparer, RequestError
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
 from tests.router.canned import case_supergraph
@@ -21,66 +25,105 @@ CASES = Path(__file__).parent / "cases"
 SHOP = case_supergraph(CASES / "shop-basic").read_text()
 TWO_OPS = "query A { me { name } } query B { topProducts { name } }"
 
+parsed: list[str] = []
+
+
+@hook("parse")
+def count_parses(source: Source, next: Callable[[Source], Document]) -> Document:
+    parsed.append(source.query)
+    return next(source)
+
 
 @pytest.fixture
-def preparer() -> Preparer:
-    return Preparer(load_supergraph(SHOP), cache_size=3, introspection=True)
+def pipeline() -> Pipeline:
+    parsed.clear()
+    return Pipeline(load_supergraph(SHOP), RouterSettings(cache_size=3), [count_parses])
 
 
-def test_a_repeated_document_is_prepared_and_planned_once(
-    preparer: Preparer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    parses: list[str] = []
-    real_parse = prepare_module.parse
-
-    def counting_parse(source: str) -> object:
-        parses.append(source)
-        return real_parse(source)
-
-    monkeypatch.setattr(prepare_module, "parse", counting_parse)
-    first = preparer.prepare("{ me { name } }", None)
-    again = preparer.prepare("{ me { name } }", None)
-    assert again is first and len(parses) == 1
-    plan = preparer.plan(first, frozenset())
-    assert preparer.plan(again, frozenset()) is plan
-    # Another override-label set is another plan of the same document.
-    other = preparer.plan(first, frozenset({"canary"}))
-    assert other is not plan and preparer.plan(first, frozenset({"canary"})) is other
+def request(query: str, operation_name: str | None = None) -> GraphQLRequest:
+    return GraphQLRequest(query, operation_name, {}, (), "")
 
 
-def test_entries_are_per_operation_name(preparer: Preparer) -> None:
-    a = preparer.prepare(TWO_OPS, "A")
-    b = preparer.prepare(TWO_OPS, "B")
+async def test_a_repeated_document_is_prepared_once(pipeline: Pipeline) -> None:
+    first = await pipeline.prepare(request("{ me { name } }"))
+    again = await pipeline.prepare(request("{ me { name } }"))
+    assert again is first and parsed == ["{ me { name } }"]
+    assert first.plan is not None and first.shaper is again.shaper
+
+
+async def test_another_override_label_set_is_another_entry(pipeline: Pipeline) -> None:
+    plain = await pipeline.prepare(request("{ me { name } }"))
+    pipeline.preparer.labels = frozenset({"canary"})
+    canary = await pipeline.prepare(request("{ me { name } }"))
+    assert canary is not plain and canary.plan is not plain.plan
+    assert await pipeline.prepare(request("{ me { name } }")) is canary
+
+
+async def test_entries_are_per_operation_name(pipeline: Pipeline) -> None:
+    a = await pipeline.prepare(request(TWO_OPS, "A"))
+    b = await pipeline.prepare(request(TWO_OPS, "B"))
     assert a is not b
     assert a.operation.name == "A" and b.operation.name == "B"
-    assert preparer.prepare(TWO_OPS, "A") is a and preparer.prepare(TWO_OPS, "B") is b
+    assert await pipeline.prepare(request(TWO_OPS, "A")) is a
     with pytest.raises(RequestError) as missing:
-        preparer.prepare(TWO_OPS, None)
+        await pipeline.prepare(request(TWO_OPS))
     assert missing.value.code == "GRAPHQL_VALIDATION_FAILED"
 
 
-def test_the_cache_is_bounded_and_evicts_the_least_recently_used(preparer: Preparer) -> None:
+async def test_the_cache_is_bounded_and_evicts_the_least_recently_used(
+    pipeline: Pipeline,
+) -> None:
     docs = [f"{{ topProducts(first: {n}) {{ name }} }}" for n in range(1, 5)]
-    first = preparer.prepare(docs[0], None)
-    preparer.prepare(docs[1], None)
-    preparer.prepare(docs[2], None)
-    assert preparer.prepare(docs[0], None) is first  # used again: now the most recent
-    preparer.prepare(docs[3], None)  # evicts docs[1], the least recently used
-    assert len(preparer.cache) == 3
-    assert preparer.prepare(docs[0], None) is first
-    second = preparer.prepare(docs[1], None)  # prepared anew
-    assert len(preparer.cache) == 3 and second.operation.kind == "query"
+    first = await pipeline.prepare(request(docs[0]))
+    await pipeline.prepare(request(docs[1]))
+    await pipeline.prepare(request(docs[2]))
+    assert await pipeline.prepare(request(docs[0])) is first  # used again: now the most recent
+    await pipeline.prepare(request(docs[3]))  # evicts docs[1], the least recently used
+    assert len(pipeline.preparer.cache) == 3
+    assert await pipeline.prepare(request(docs[0])) is first
+    parsed.clear()
+    await pipeline.prepare(request(docs[1]))  # prepared anew
+    assert parsed == [docs[1]] and len(pipeline.preparer.cache) == 3
 
 
-def test_bad_documents_are_rejected_every_time_and_never_cached(preparer: Preparer) -> None:
+async def test_bad_documents_are_rejected_every_time_and_never_cached(
+    pipeline: Pipeline,
+) -> None:
     for _ in range(2):
         with pytest.raises(RequestError) as parse_error:
-            preparer.prepare("{ me { name ", None)
+            await pipeline.prepare(request("{ me { name "))
         assert parse_error.value.code == "GRAPHQL_PARSE_FAILED"
         with pytest.raises(RequestError) as invalid:
-            preparer.prepare("{ me { nope } }", None)
+            await pipeline.prepare(request("{ me { nope } }"))
         assert invalid.value.code == "GRAPHQL_VALIDATION_FAILED"
-    assert len(preparer.cache) == 0
+    assert len(pipeline.preparer.cache) == 0
+
+
+gate = threading.Event()
+entered = threading.Event()
+
+
+@hook("validate")
+def held_validation(document: Document, next: Callable[[Document], Document]) -> Document:
+    entered.set()
+    gate.wait(10)
+    return next(document)
+
+
+async def test_identical_new_documents_in_flight_are_prepared_once() -> None:
+    """A long document goes to a worker thread; callers that arrive meanwhile share it."""
+    gate.clear()
+    entered.clear()
+    parsed.clear()
+    pipeline = Pipeline(load_supergraph(SHOP), RouterSettings(), [count_parses, held_validation])
+    long_query = "{ me { name } }" + " " * 4096
+    first = asyncio.create_task(pipeline.prepare(request(long_query)))
+    await asyncio.to_thread(entered.wait, 10)
+    others = [asyncio.create_task(pipeline.prepare(request(long_query))) for _ in range(3)]
+    await asyncio.sleep(0)  # let them join the flight before it lands
+    gate.set()
+    results: list[Any] = await asyncio.gather(first, *others)
+    assert all(r is results[0] for r in results) and len(parsed) == 1
 
 
 def test_lru_keeps_at_least_one_entry() -> None:
@@ -97,7 +140,7 @@ async def test_hot_reload_starts_an_empty_cache_for_the_new_supergraph(tmp_path:
     holder = app.state.holder
     try:
         old = holder.current
-        old.preparer.prepare("{ me { name } }", None)
+        await old.prepare(request("{ me { name } }"))
         assert len(old.preparer.cache) == 1
         path.write_text(case_supergraph(CASES / "mutation-serial").read_text())
         assert holder.check() is True
@@ -106,7 +149,7 @@ async def test_hot_reload_starts_an_empty_cache_for_the_new_supergraph(tmp_path:
         assert len(new.preparer.cache) == 0
         # The cached document of the old schema is not valid against the new one.
         with pytest.raises(RequestError) as invalid:
-            new.preparer.prepare("{ me { name } }", None)
+            await new.prepare(request("{ me { name } }"))
         assert invalid.value.code == "GRAPHQL_VALIDATION_FAILED"
     finally:
         await holder.stop()

@@ -532,7 +532,7 @@ async def test_close_ends_idle_connections_and_busy_ones_when_done() -> None:
         origin.close()
         assert origin.size == 1  # the idle one is closed at once
         release.set()
-        assert await busy == (200, ANSWER)  # the busy one finishes its request, then closes
+        assert await busy == (200, ANSWER, ())  # the busy one finishes its request, then closes
         assert origin.size == 0 and origin.idle == []
 
 
