@@ -64,8 +64,12 @@ async def test_playground_page_and_production_switch(tmp_path: Path) -> None:
                 "text/javascript"
             )
             assert (await client.get("/playground/../../settings.py")).status_code == 404
-            query = await client.get("/graphql", params={"query": "{ __typename }"})
-            assert query.json() == {"data": {"__typename": "Query"}}  # API clients unaffected
+            query = await client.get(  # API clients unaffected (a GET shows it is no form: CSRF)
+                "/graphql",
+                params={"query": "{ __typename }"},
+                headers={"apollo-require-preflight": "true"},
+            )
+            assert query.json() == {"data": {"__typename": "Query"}}
     async with federation_running(tmp_path, MOSAIC_ENV="production") as federation:
         async with httpx.AsyncClient(base_url=federation.router) as client:
             page = await client.get("/graphql", headers=html)
