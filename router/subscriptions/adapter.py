@@ -29,7 +29,7 @@ class ASGIWebSocket:
     """An accepted ASGI websocket. `send` waits while the client's socket is not writable
     (uvicorn's flow control), which is what lets a per-client queue fill up and be noticed."""
 
-    CLOSE_WAIT = 2.0  # seconds a close may wait for a client that no longer reads
+    CLOSE_WAIT = 5.0  # seconds a close may wait for a client that no longer reads
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope

@@ -49,6 +49,9 @@ class Connection:
         self.cookie = next((v for k, v in upgrade_headers if k.lower() == "cookie"), "")
         self.caller: str | None = None  # its key in the per-caller connection count
         self.operations: dict[str, asyncio.Task[None]] = {}
+        self._loop_task: asyncio.Task[Any] | None = None
+        self._cutting = False
+        self._closer: asyncio.Task[None] | None = None
         self.handlers: dict[str, Handler] = {
             name[len("handle_") :]: getattr(self, name)
             for name in dir(self)
@@ -58,6 +61,7 @@ class Connection:
     # -- the loop ---------------------------------------------------------------------------
     async def run(self) -> None:
         timer = asyncio.get_running_loop().create_task(self._init_timeout())
+        self._loop_task = asyncio.current_task()
         try:
             while True:
                 text = await self.ws.receive()
@@ -83,6 +87,9 @@ class Connection:
                     await handler(message)
         except Disconnected:
             pass
+        except asyncio.CancelledError:
+            if not self._cutting:  # only a cut-off slow client ends the loop this way
+                raise
         finally:
             timer.cancel()
             for task in self.operations.values():
@@ -211,6 +218,7 @@ class Connection:
                 await self.send_next(id, result.encoded())
                 await self.send_complete(id)
                 return
+            result.on_overflow = self._cut_off
             try:
                 while True:
                     item = await result.next()
@@ -218,15 +226,7 @@ class Connection:
                         await self.send_next(id, item)
                         continue
                     if isinstance(item, SlowConsumer):
-                        log.info(
-                            "closing a websocket that read too slowly (%d queued)", item.queued
-                        )
-                        with contextlib.suppress(Disconnected):
-                            await self.close(
-                                CloseCode.SLOW_CONSUMER,
-                                f"Client too slow: {item.queued} events waiting",
-                            )
-                        return
+                        return  # _cut_off closes the socket
                     if isinstance(item, Failed):
                         await self.send_next(id, orjson.dumps({"errors": item.errors}))
                     await self.send_complete(id)
@@ -238,6 +238,24 @@ class Connection:
         finally:
             if self.operations.get(id) is asyncio.current_task():
                 del self.operations[id]
+
+    def _cut_off(self, slow: SlowConsumer) -> None:
+        """A subscription's queue overflowed: drop the client now (its operations stop, the
+        socket closes with 4490, or is dropped if even the close frame cannot be written)."""
+        if self._cutting:
+            return
+        self._cutting = True
+        log.info("closing a websocket that read too slowly (%d events queued)", slow.queued)
+        for task in self.operations.values():
+            task.cancel()
+        self._closer = asyncio.get_running_loop().create_task(self._close_slow(slow))
+
+    async def _close_slow(self, slow: SlowConsumer) -> None:
+        await self.ws.close(
+            CloseCode.SLOW_CONSUMER, f"Client too slow: {slow.queued} events waiting"
+        )
+        if self._loop_task is not None and not self._loop_task.done():
+            self._loop_task.cancel()  # its receive may never return: end the connection
 
     async def send_next(self, id: str, payload: bytes) -> None:
         raise NotImplementedError

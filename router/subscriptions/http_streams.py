@@ -20,6 +20,7 @@ log = logging.getLogger("mosaic.router")
 SSE = "text/event-stream"
 MULTIPART = "multipart/mixed"
 BOUNDARY = b"\r\n--graphql"
+CLOSE_WAIT = 5.0  # seconds the end of a cut-off stream may wait for a client that stopped reading
 
 
 class StreamFormat:
@@ -112,8 +113,20 @@ async def stream(
         _write(fmt, result, body, heartbeat), name="mosaic-stream"
     )
     watcher = asyncio.get_running_loop().create_task(_disconnected(receive))
+    slow: list[SlowConsumer] = []
+    if isinstance(result, Subscriber):
+
+        def overflow(item: SlowConsumer) -> None:  # the writer may be stuck on a full socket
+            slow.append(item)
+            writer.cancel()
+
+        result.on_overflow = overflow
     try:
         await asyncio.wait({writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if slow:
+            log.info("closing an event stream that read too slowly (%d queued)", slow[0].queued)
+            with contextlib.suppress(OSError, RuntimeError, TimeoutError):
+                await asyncio.wait_for(body(fmt.end(slow[0]), more=False), CLOSE_WAIT)
     finally:
         watcher.cancel()
         writer.cancel()
@@ -153,5 +166,5 @@ async def _write(
         else:
             terminal = item
     if isinstance(terminal, SlowConsumer):
-        log.info("closing an event stream that read too slowly (%d queued)", terminal.queued)
+        return  # `stream` writes the end
     await body(fmt.end(terminal), more=False)

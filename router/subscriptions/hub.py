@@ -74,6 +74,8 @@ class Source:
         self.events = 0
         self._follow: asyncio.Task[None] | None = None
         self.task = asyncio.get_running_loop().create_task(self._run())
+        hub.tasks.add(self.task)  # until it ends, upstream socket closed (sources may be gone)
+        self.task.add_done_callback(hub.tasks.discard)
 
     async def _run(self) -> None:
         end: Terminal = COMPLETED
@@ -179,6 +181,7 @@ class Hub:
         self.max_subscriptions = max_subscriptions
         self.timeout = timeout
         self.sources: dict[SourceKey, Source] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
         self.subscribers = 0
 
     def subscribe(self, request: GraphQLRequest) -> Subscriber:
@@ -228,7 +231,7 @@ class Hub:
                     subscriber.finish(Failed(errors))
 
     async def close(self) -> None:
-        for source in tuple(self.sources.values()):
-            source.task.cancel()
-        for source in tuple(self.sources.values()):
-            await asyncio.gather(source.task, return_exceptions=True)
+        tasks = tuple(self.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

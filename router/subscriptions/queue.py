@@ -35,7 +35,7 @@ COMPLETED = Completed()
 class Subscriber:
     """One client subscription's queue of encoded payloads (`{"data":..., "errors":...}`)."""
 
-    __slots__ = ("_end", "_items", "_wake", "limit", "on_close")
+    __slots__ = ("_end", "_items", "_wake", "limit", "on_close", "on_overflow")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -43,6 +43,10 @@ class Subscriber:
         self._wake = asyncio.Event()
         self._end: Terminal | None = None
         self.on_close: Any = None  # set by the hub: detaches this subscriber from its source
+        # Set by the transport: called once when the queue overflows. The transport's writer
+        # may be stuck on a socket the client no longer reads, so it must be cut off from
+        # outside rather than find the SlowConsumer item itself.
+        self.on_overflow: Any = None
 
     def push(self, payload: bytes) -> None:
         if self._end is not None:
@@ -50,6 +54,9 @@ class Subscriber:
         if len(self._items) >= self.limit:
             self._end = SlowConsumer(len(self._items))
             self._items.clear()  # nothing more goes to a client that is being cut off
+            if self.on_overflow is not None:
+                on_overflow, self.on_overflow = self.on_overflow, None
+                on_overflow(self._end)
         else:
             self._items.append(payload)
         self._wake.set()

@@ -42,10 +42,11 @@ class Federation:
         assert "errors" not in await self.inbox_query(mutation)
 
 
-def supergraph_sdl(inbox: str, people: str) -> str:
+def supergraph_sdl(inbox: str, people: str, renamed: bool = False) -> str:
+    """The two subgraphs composed; `renamed`: after people renamed User.name to fullName."""
     sources = [
         SubgraphSource("inbox", inbox + "/graphql", inbox_schema(Broker()).as_str()),
-        SubgraphSource("people", people + "/graphql", people_schema().as_str()),
+        SubgraphSource("people", people + "/graphql", people_schema(renamed).as_str()),
     ]
     result = compose(sources)
     assert result.supergraph_sdl is not None, result.errors

@@ -26,6 +26,7 @@ class Broker:
         self.queues: set[asyncio.Queue[Message]] = set()
         self.opened = 0  # messageAdded subscriptions ever opened
         self.callers: list[str | None] = []  # the identity each subscription saw
+        self.floods = 0  # flood subscriptions running
 
     def publish(self, message: Message) -> None:
         for queue in self.queues:
@@ -104,6 +105,15 @@ def inbox_schema(broker: Broker) -> Schema:
                 yield n
 
         @strawberry.subscription
+        async def flood(self, count: int, size: int) -> AsyncGenerator[str]:
+            broker.floods += 1
+            try:
+                for n in range(count):
+                    yield str(n % 10) * size
+            finally:
+                broker.floods -= 1
+
+        @strawberry.subscription
         async def failing(self) -> AsyncGenerator[int]:
             yield 1
             raise RuntimeError("the inbox broke")
@@ -121,7 +131,29 @@ class Person:
         return Person(id=id, name={"u1": "Ada", "u2": "Grace"}.get(str(id), "Nobody"))
 
 
-def people_schema() -> Schema:
+@strawberry.federation.type(keys=["id"], name="User")
+class RenamedPerson:
+    """People after a schema change: `name` became `fullName`."""
+
+    id: strawberry.ID
+    full_name: str
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> RenamedPerson:
+        return RenamedPerson(id=id, full_name=Person.resolve_reference(id).name)
+
+
+def people_schema(renamed: bool = False) -> Schema:
+    if renamed:
+
+        @strawberry.type
+        class RenamedQuery:
+            @strawberry.field
+            def person(self, id: strawberry.ID) -> RenamedPerson:
+                return RenamedPerson.resolve_reference(id)
+
+        return Schema(query=RenamedQuery, types=[RenamedPerson])
+
     @strawberry.type
     class Query:
         @strawberry.field
