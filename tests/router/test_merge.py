@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 from router.executor.merge import (
     PathCache,
     Representations,
+    apply_rewrites,
     dedup_key,
     objects_at,
     representation,
 )
-from router.planner.plan import InputField, InputFragment
+from router.planner.plan import InputField, InputFragment, OutputRewrite
 
 POSSIBLE: Mapping[str, frozenset[str]] = {
     "Node": frozenset({"Book", "Movie"}),
@@ -288,3 +289,40 @@ def test_path_cache_forgets_only_paths_through_added_keys() -> None:
             id(o) for o in objects_at(data, path)
         ]
     assert [o["upc"] for o in objects_at(data, through_reviews, cache)] == ["1", "2"]
+
+
+def test_output_rewrites_rename_aliases_back_through_lists_and_nesting() -> None:
+    """`code__alias_0` (a Guest's code, aliased apart from a Member's `code: String!`) becomes
+    `code` again; outer renames run first, so inner paths name the data's own keys."""
+    data: dict[str, Any] = {
+        "people": [
+            {"__typename": "Member", "code": "M-1"},
+            {"__typename": "Guest", "code__alias_0": None},
+            None,
+            {"__typename": "Guest", "code__alias_0": "G-2", "box__alias_1": {"n__alias_2": 1}},
+        ]
+    }
+    apply_rewrites(
+        data,
+        (
+            OutputRewrite(("people",), "code__alias_0", "code"),
+            OutputRewrite(("people",), "box__alias_1", "box"),
+            OutputRewrite(("people", "box"), "n__alias_2", "n"),
+        ),
+        frozenset(),
+    )
+    assert data == {
+        "people": [
+            {"__typename": "Member", "code": "M-1"},
+            {"__typename": "Guest", "code": None},
+            None,
+            {"__typename": "Guest", "code": "G-2", "box": {"n": 1}},
+        ]
+    }
+
+
+def test_output_rewrite_merges_into_a_field_already_there() -> None:
+    data: dict[str, Any] = {"a": {"x": 1}, "a__alias_0": {"y": 2}, "b": None, "b__alias_1": 3}
+    rewrites = (OutputRewrite((), "a__alias_0", "a"), OutputRewrite((), "b__alias_1", "b"))
+    apply_rewrites(data, rewrites, frozenset())
+    assert data == {"a": {"x": 1, "y": 2}, "b": 3}
