@@ -1,6 +1,7 @@
 """Pure query planning: normalized operation + supergraph -> QueryPlan (no IO)."""
 
 from router.planner.build import build_plan
+from router.planner.coverage import PlanningError
 from router.planner.operation import Operation, OperationError, normalize
 from router.planner.plan import (
     ConditionNode,
@@ -14,7 +15,6 @@ from router.planner.plan import (
     SequenceNode,
     SubscriptionNode,
 )
-from router.planner.route import PlanningError
 
 __all__ = [
     "ConditionNode",

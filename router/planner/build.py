@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from router.planner.compact import compact_variable_definition
 from router.planner.conflicts import alias_conflicts
+from router.planner.coverage import PlanningError
 from router.planner.groups import Group
 from router.planner.merge_groups import merge_same_path_groups
 from router.planner.operation import Operation
@@ -17,7 +18,7 @@ from router.planner.plan import (
     SequenceNode,
     SubscriptionNode,
 )
-from router.planner.route import PlanningError, Router
+from router.planner.route import Router
 from router.planner.selection import FieldItem, SelectionSet
 from router.supergraph.model import Supergraph
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from router.planner.operation import Field, Fragment, Selection
 
 if TYPE_CHECKING:
-    from router.planner.route import Provided, Router
+    from router.planner.coverage import Coverage, Provided
 
 
 def partition(
-    router: Router,
+    router: Coverage,
     graph: str,
     type_name: str,
     selections: tuple[Selection, ...],
