@@ -21,10 +21,10 @@ from db.base import utcnow
 from subgraphs.common.app import Runtime
 from subgraphs.common.auth import Caller
 from subgraphs.common.pagination import Page
-from subgraphs.tasks import listing, stats
 from subgraphs.tasks.domain import ProjectFilter, TaskFilter, TaskOrder, TaskStats
-from subgraphs.tasks.listing import Partition
 from subgraphs.tasks.models import Project, Task
+from subgraphs.tasks.service import listing, stats
+from subgraphs.tasks.service.listing import Partition
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -8,10 +8,6 @@ from contextlib import asynccontextmanager
 import strawberry
 
 from subgraphs.common.pagination import Connection, to_connection
-from subgraphs.tasks import listing
-from subgraphs.tasks import project_service as projects
-from subgraphs.tasks import task_service as tasks
-from subgraphs.tasks.access import project_for
 from subgraphs.tasks.domain import ProjectFilter, ProjectOrder, TaskFilter, TaskOrder
 from subgraphs.tasks.inputs import (
     CreateProjectInput,
@@ -24,10 +20,12 @@ from subgraphs.tasks.inputs import (
     UpdateTaskInput,
 )
 from subgraphs.tasks.loaders import today
-from subgraphs.tasks.queries import task_conditions
-from subgraphs.tasks.stats import ALL, task_stats
+from subgraphs.tasks.service import listing, projects, tasks
+from subgraphs.tasks.service.access import project_for
+from subgraphs.tasks.service.queries import task_conditions
+from subgraphs.tasks.service.stats import ALL, task_stats
+from subgraphs.tasks.service.unit import Unit
 from subgraphs.tasks.types import Project, Task, TasksInfo, TaskStats, loaders
-from subgraphs.tasks.unit import Unit
 
 
 @asynccontextmanager

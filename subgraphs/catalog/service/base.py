@@ -13,11 +13,7 @@ import re
 
 from subgraphs.catalog.domain import Actor
 from subgraphs.common.errors import BadUserInput, Forbidden, Unauthenticated
-from subgraphs.common.unit_of_work import UnitOfWork
 from subgraphs.common.writes import lock_row as lock_row  # the catalog services' import
-
-# Every catalog write is one unit of work acting as the caller (subgraphs/common).
-CatalogUnit = UnitOfWork[Actor]
 
 
 def require_user(actor: Actor) -> str:

@@ -19,7 +19,6 @@ from subgraphs.catalog.models import (
     utcnow,
 )
 from subgraphs.catalog.service.base import (
-    CatalogUnit,
     check_amount,
     check_text,
     require_admin,
@@ -27,6 +26,7 @@ from subgraphs.catalog.service.base import (
 )
 from subgraphs.catalog.service.carts import lock_cart
 from subgraphs.catalog.service.products import crossed_low, low_stock_event
+from subgraphs.catalog.service.unit import Unit
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.events import EventPublisher
 from subgraphs.common.unit_of_work import UnitOfWork
@@ -80,9 +80,7 @@ async def checkout(
     raise AssertionError("unreachable")
 
 
-async def _checkout_once(
-    session: AsyncSession, buyer_id: str, key: str | None, uow: CatalogUnit
-) -> Order:
+async def _checkout_once(session: AsyncSession, buyer_id: str, key: str | None, uow: Unit) -> Order:
     cart = await lock_cart(session, buyer_id, create=False)
     if key is not None:
         existing = await _existing_order(session, buyer_id, key)
@@ -200,7 +198,7 @@ async def _lock_visible_order(session: AsyncSession, actor: Actor, order_id: str
 
 
 async def _change_status(
-    session: AsyncSession, actor: Actor, order: Order, target: OrderStatus, uow: CatalogUnit
+    session: AsyncSession, actor: Actor, order: Order, target: OrderStatus, uow: Unit
 ) -> None:
     current = OrderStatus(order.status)
     if not can_transition(current, target):

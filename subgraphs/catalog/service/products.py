@@ -20,13 +20,13 @@ from subgraphs.catalog.domain import (
 from subgraphs.catalog.models import Category, Product, ProductImage, utcnow
 from subgraphs.catalog.service.base import (
     MAX_AMOUNT,
-    CatalogUnit,
     check_currency,
     check_text,
     lock_row,
     require_admin,
 )
 from subgraphs.catalog.service.categories import subtree_ids
+from subgraphs.catalog.service.unit import Unit
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.events import EventPublisher
 from subgraphs.common.unit_of_work import UnitOfWork
@@ -37,7 +37,7 @@ MAX_STOCK = 1_000_000_000
 MAX_IMAGES = 20
 
 
-def emit_product(uow: CatalogUnit, type: str, payload: dict[str, Any]) -> None:
+def emit_product(uow: Unit, type: str, payload: dict[str, Any]) -> None:
     uow.emit(type, payload, aggregate_id=payload["id"], version=payload["version"])
 
 

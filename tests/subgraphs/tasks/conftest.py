@@ -28,7 +28,7 @@ from subgraphs.common.keys import dev_signing_key
 from subgraphs.common.settings import Settings
 from subgraphs.common.tokens import mint_access_token
 from subgraphs.tasks.app import build
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service.unit import Unit
 from tests.subgraphs.tasks.helpers import migrate
 from tests.utils.asgi import serve
 from tests.utils.graphql import GraphQLClient, Result

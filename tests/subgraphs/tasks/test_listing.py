@@ -10,9 +10,6 @@ import pytest
 
 from subgraphs.common.auth import Caller
 from subgraphs.common.errors import BadUserInput
-from subgraphs.tasks import listing
-from subgraphs.tasks import project_service as projects
-from subgraphs.tasks import task_service as tasks
 from subgraphs.tasks.domain import (
     PRIORITY_RANK,
     STATUS_RANK,
@@ -30,7 +27,8 @@ from subgraphs.tasks.domain import (
     TaskStatus,
 )
 from subgraphs.tasks.models import Project, Task
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service import listing, projects, tasks
+from subgraphs.tasks.service.unit import Unit
 from tests.subgraphs.tasks.conftest import FrozenClock
 
 ALICE, BOB, CAROL = "alice", "bob", "carol"

@@ -8,11 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
-from subgraphs.tasks import project_service as projects
-from subgraphs.tasks import task_service as tasks
 from subgraphs.tasks.domain import NewProject, NewTask, ProjectChanges, ProjectStatus
 from subgraphs.tasks.models import Project, ProjectMember, Task
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service import projects, tasks
+from subgraphs.tasks.service.unit import Unit
 from tests.subgraphs.tasks.conftest import RecordingEvents
 
 ALICE, BOB, CAROL = "alice", "bob", "carol"

@@ -27,8 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from db.engine import session_factory
 from subgraphs.common.auth import Caller
 from subgraphs.common.errors import BadUserInput, ErrorCode
-from subgraphs.tasks import project_service as projects
-from subgraphs.tasks import task_service as tasks
 from subgraphs.tasks.domain import (
     OPEN_STATUSES,
     NewProject,
@@ -37,7 +35,8 @@ from subgraphs.tasks.domain import (
     TaskChanges,
 )
 from subgraphs.tasks.models import Project, ProjectMember, Task
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service import projects, tasks
+from subgraphs.tasks.service.unit import Unit
 from tests.subgraphs.tasks.conftest import TasksApi
 from tests.utils.graphql import Result
 

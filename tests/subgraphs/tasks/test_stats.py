@@ -7,12 +7,11 @@ from datetime import date
 
 import pytest
 
-from subgraphs.tasks import project_service as projects
-from subgraphs.tasks import task_service as tasks
 from subgraphs.tasks.domain import NewProject, NewTask, TaskChanges, TaskPriority, TaskStatus
 from subgraphs.tasks.models import Task
-from subgraphs.tasks.stats import ALL, task_stats
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service import projects, tasks
+from subgraphs.tasks.service.stats import ALL, task_stats
+from subgraphs.tasks.service.unit import Unit
 from tests.subgraphs.tasks.conftest import FrozenClock
 
 ALICE, BOB, CAROL = "alice", "bob", "carol"

@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
-from subgraphs.tasks import project_service as projects
-from subgraphs.tasks import task_service as tasks
 from subgraphs.tasks.domain import NewProject, NewTask, TaskChanges, TaskPriority, TaskStatus
 from subgraphs.tasks.models import Project, Task
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service import projects, tasks
+from subgraphs.tasks.service.unit import Unit
 from tests.subgraphs.tasks.conftest import FrozenClock, RecordingEvents
 
 ALICE, BOB, CAROL = "alice", "bob", "carol"

@@ -21,7 +21,7 @@ from subgraphs.common.keyset import after_conditions, make_page
 from subgraphs.common.pagination import Page, check_first
 from subgraphs.tasks.domain import ProjectFilter, ProjectOrder, TaskFilter, TaskOrder
 from subgraphs.tasks.models import Project, ProjectMember, Task
-from subgraphs.tasks.queries import (
+from subgraphs.tasks.service.queries import (
     project_conditions,
     project_ordering,
     task_conditions,

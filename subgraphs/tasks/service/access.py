@@ -15,10 +15,10 @@ from sqlalchemy import exists, select
 
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.tasks.domain import ProjectStatus
-from subgraphs.tasks.locks import ProjectLock, lock_project, lock_project_of_task
 from subgraphs.tasks.models import Project, ProjectMember, Task
-from subgraphs.tasks.queries import visible_projects, visible_tasks
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service.locks import ProjectLock, lock_project, lock_project_of_task
+from subgraphs.tasks.service.queries import visible_projects, visible_tasks
+from subgraphs.tasks.service.unit import Unit
 
 
 async def project_for(

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from subgraphs.common.errors import Conflict, Forbidden
-from subgraphs.tasks import events, validation
-from subgraphs.tasks.access import project_for, require_member, task_for
+from subgraphs.tasks import events
 from subgraphs.tasks.domain import UNSET, NewTask, TaskChanges, TaskPriority, TaskStatus
 from subgraphs.tasks.models import Task
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service import validation
+from subgraphs.tasks.service.access import project_for, require_member, task_for
+from subgraphs.tasks.service.unit import Unit
 
 
 async def create_task(unit: Unit, new: NewTask) -> Task:

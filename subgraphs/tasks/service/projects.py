@@ -11,12 +11,13 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from subgraphs.common.errors import BadUserInput
-from subgraphs.tasks import events, validation
-from subgraphs.tasks.access import is_member, project_for
+from subgraphs.tasks import events
 from subgraphs.tasks.domain import OPEN_STATUSES, NewProject, ProjectChanges, ProjectStatus
-from subgraphs.tasks.locks import ProjectLock
 from subgraphs.tasks.models import Project, ProjectMember, Task
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service import validation
+from subgraphs.tasks.service.access import is_member, project_for
+from subgraphs.tasks.service.locks import ProjectLock
+from subgraphs.tasks.service.unit import Unit
 
 
 async def create_project(unit: Unit, new: NewProject) -> Project:

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from db.engine import begin_write
 from subgraphs.tasks.models import Project, Task
-from subgraphs.tasks.unit import Unit
+from subgraphs.tasks.service.unit import Unit
 
 
 class ProjectLock(enum.Enum):

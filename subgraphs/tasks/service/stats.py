@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.auth import Caller
 from subgraphs.tasks.domain import TaskPriority, TaskStats, TaskStatus
 from subgraphs.tasks.models import Task
-from subgraphs.tasks.queries import overdue, visible_tasks
+from subgraphs.tasks.service.queries import overdue, visible_tasks
 
 Group = Literal["project", "assignee"]
 ALL = ""  # the key of the single group when no grouping is asked for
