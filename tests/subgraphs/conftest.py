@@ -25,5 +25,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         env="dev",
         data_dir=tmp_path / "data",
         database_url=database_url,
+        event_backend="memory",  # one process: the in-process bus (the contract suite covers all)
         jwt_hs256_secret="test-hs256-secret-0123456789abcdef",
     )
