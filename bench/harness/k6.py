@@ -76,7 +76,11 @@ def run_load(
         "ENDPOINT": endpoint,
         "BODY_FILE": str(body_file),
         "EXPECTED_FILE": str(expected_file) if expected_file else "",
-        "HEADERS_JSON": json.dumps(headers or {}),
+        # BENCH_HEADERS_JSON: headers for every request of a run (e.g. a bearer token, to
+        # measure the router's JWT cost) when the benchmark sets none itself.
+        "HEADERS_JSON": json.dumps(headers)
+        if headers
+        else os.environ.get("BENCH_HEADERS_JSON", "{}"),
         "VUS": str(vus),
         "DURATION": duration,
         "SUMMARY_FILE": str(summary_file),
