@@ -54,9 +54,7 @@ async def main(redis_url: str | None) -> None:
     await _measure("JWT, a new token each request (RS256)", 2000, lambda i: auth.verify(fresh[i]))
 
     memory = RateLimiter(LIMITS)
-    await _measure(
-        "rate limit, 3 windows, in memory", 20_000, lambda i: memory.hit(f"ip={i % 50}")
-    )
+    await _measure("rate limit, 3 windows, in memory", 20_000, lambda i: memory.hit(f"ip={i % 50}"))
     if redis_url:
         shared = RateLimiter(LIMITS, redis_url)
         await _measure("rate limit, 3 windows, Redis", 5000, lambda i: shared.hit(f"ip={i % 50}"))
