@@ -111,7 +111,12 @@ class Source:
         request = self.request
         service = planned.node.primary.service
         events = subscribe_upstream(
-            service, planned.url, planned.upstream_payload, request.headers, self.hub.timeout
+            service,
+            planned.url,
+            planned.upstream_payload,
+            request.headers,
+            self.hub.timeout,
+            signer=self.hub.current().clients.signer,
         )
         async with contextlib.aclosing(events):
             async for event in events:

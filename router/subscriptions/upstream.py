@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
+from router.executor.signing import Signer
 from router.subscriptions.types import GRAPHQL_TRANSPORT_WS
 
 # Headers that describe the upgrade itself: never copied from the client's request.
@@ -56,11 +58,15 @@ async def subscribe_upstream(
     payload: Mapping[str, Any],
     headers: tuple[tuple[str, str], ...],
     timeout: float,  # noqa: ASYNC109 - for the handshake only, not the whole subscription
+    signer: Signer | None = None,
 ) -> AsyncGenerator[dict[str, Any]]:
     """Yields each `next` payload ({data, errors}) until the subgraph completes; raises
-    UpstreamError when it sends `error`, closes the socket first, or cannot be reached."""
+    UpstreamError when it sends `error`, closes the socket first, or cannot be reached.
+    With a `signer`, the upgrade request is signed like any subgraph request (an empty body)."""
     forwarded = [(k, v) for k, v in headers if k.lower() not in _HOP_HEADERS]
     init: dict[str, Any] = {"type": "connection_init", "payload": dict(forwarded)}
+    if signer is not None:
+        forwarded.append(signer.header("GET", urlsplit(url).path or "/", b""))
     try:
         async with connect(
             websocket_url(url),
