@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # the relay publishes what a crash or a bus outage left in the outbox).
     outbox_relay_interval: float = Field(default=1.0, gt=0)
 
+    # Search: Elasticsearch when set (e.g. http://localhost:9200), else the embedded index in
+    # the search subgraph's database (SQLite FTS5, or PostgreSQL tsvector + pg_trgm).
+    elasticsearch_url: str | None = None
+    elasticsearch_index_prefix: str = "mosaic-"
+
     # Tokens. RS256 signing keys: PEM in jwt_private_key (production) or generated into
     # data_dir/jwt/ in dev. Verifiers use jwt_jwks (JSON), else jwks_url, else the dev key.
     jwt_issuer: str = "mosaic"

@@ -1,0 +1,98 @@
+"""The embedded backend of `make dev`: SQLite FTS5 with the trigram tokenizer.
+
+A query word matches the indexed words at most `text.max_edits` typos away: the trigrams of
+the word find candidates in the vocabulary (`search_terms_fts`), the edit distance keeps the
+near ones, and each document must contain one of them for every query word. bm25 ranks with
+the name weighing four times the description (tags twice).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.search import documents as docs
+from subgraphs.search.backends.sql import SqlBackend, empty_facets, highlights
+from subgraphs.search.documents import MARK_END, MARK_START, SearchQuery, SearchResults
+from subgraphs.search.text import near, query_words, trigrams
+
+CANDIDATES = 200  # vocabulary words a query word's trigrams may bring (closest by bm25)
+WEIGHTS = "4.0, 1.0, 2.0"  # bm25 column weights: name, description, tags
+
+
+class SQLiteBackend(SqlBackend):
+    dialect = "sqlite"
+
+    async def _expand(self, session: AsyncSession, word: str) -> list[str]:
+        match = " OR ".join(f'"{t}"' for t in trigrams(word))
+        rows = await session.scalars(
+            text(
+                "SELECT word FROM search_terms_fts WHERE search_terms_fts MATCH :m "
+                f"ORDER BY bm25(search_terms_fts) LIMIT {CANDIDATES}"
+            ),
+            {"m": match},
+        )
+        return near(word, list(rows))
+
+    async def match_expression(self, session: AsyncSession, words: list[str]) -> str | None:
+        """The FTS5 query: each word as one of its near words; None when a word has none."""
+        groups = []
+        for word in words:
+            found = await self._expand(session, word)
+            if not found:
+                return None
+            groups.append("(" + " OR ".join(f'"{w}"' for w in found) + ")")
+        return " AND ".join(groups)
+
+    def _has_tag(self, param: str) -> str:
+        return f"EXISTS (SELECT 1 FROM json_each(d.tags) t WHERE t.value = {param})"
+
+    def _tag_facet(self, source: str) -> str:
+        with_tags = source.replace("WHERE", ", json_each(d.tags) t WHERE", 1)
+        return f"SELECT t.value, count(*) AS n {with_tags} GROUP BY t.value"
+
+    async def search(self, query: SearchQuery) -> SearchResults:
+        params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
+        conditions = self.filters(query, params)
+        words = query_words(query.text)
+        async with self.db.sessions() as session:
+            if not words:
+                return await self._browse(session, query, conditions, params)
+            match = await self.match_expression(session, words)
+            if match is None:
+                return SearchResults(hits=(), total=0, facets=empty_facets(query))
+            params["match"] = match
+            source = (
+                "FROM search_fts JOIN search_documents d ON d.rowid = search_fts.rowid "
+                "WHERE search_fts MATCH :match AND " + " AND ".join(conditions)
+            )
+            rows = (
+                await session.execute(
+                    text(
+                        f"SELECT d.type, d.id, bm25(search_fts, {WEIGHTS}) AS score, "
+                        f"highlight(search_fts, 0, '{MARK_START}', '{MARK_END}'), "
+                        f"snippet(search_fts, 1, '{MARK_START}', '{MARK_END}', '…', 16) "
+                        f"{source} ORDER BY score, d.id LIMIT :limit OFFSET :offset"
+                    ),
+                    params,
+                )
+            ).all()
+            total = await session.scalar(text(f"SELECT count(*) {source}"), params)
+            facets = await self.facets(session, source, params) if query.facets else ()
+        hits = tuple(
+            docs.Hit(type, id, -float(score), highlights(name, description))
+            for type, id, score, name, description in rows
+        )
+        return SearchResults(hits=hits, total=int(total or 0), facets=facets)
+
+    def _suggest_source(self, prefix: str, params: dict[str, Any]) -> str:
+        if len(prefix) >= 3 and prefix.replace(" ", "").isalnum():
+            # The trigram index narrows the candidates to names containing the prefix.
+            params["anywhere"] = f"%{prefix}%"
+            return (
+                "FROM search_fts JOIN search_documents d ON d.rowid = search_fts.rowid "
+                "WHERE search_fts.name LIKE :anywhere AND"
+            )
+        return "FROM search_documents d WHERE"
