@@ -42,6 +42,14 @@ PRODUCTS = {
     "BOK-002": ("The Pragmatic Programmer", "books", 3900, 100),
 }
 
+# What search finds besides the names (the others get "<name>: demo product.").
+DESCRIPTIONS = {
+    "LAP-001": "A light 14-inch laptop with an all-day battery.",
+    "LAP-002": "A 16-inch laptop for heavy work: 64 GB of memory.",
+    "AUD-001": "Over-ear wireless headphones that cancel noise.",
+    "KIT-002": "Espresso and cappuccino at home; a steam wand for milk.",
+}
+
 
 async def seed(db: Database, settings: Settings) -> int:
     """Create what is missing; returns how many rows of demo data were created. Its events
@@ -64,7 +72,7 @@ async def seed(db: Database, settings: Settings) -> int:
                     sku=sku,
                     name=name,
                     price=Money(price, "USD"),
-                    description=f"{name}: demo product.",
+                    description=DESCRIPTIONS.get(sku, f"{name}: demo product."),
                     category_id=ids[slug],
                     stock=stock,
                 )

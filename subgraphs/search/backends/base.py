@@ -53,13 +53,15 @@ class SearchBackend(Protocol):
     async def close(self) -> None: ...
 
 
-def backend_for_url(database_url: str, elasticsearch_url: str | None) -> SearchBackend:
+def backend_for_url(
+    database_url: str, elasticsearch_url: str | None, *, prefix: str = "mosaic-"
+) -> SearchBackend:
     """Elasticsearch when its URL is set, else the embedded backend of the subgraph's
     database (SQLite or PostgreSQL)."""
     if elasticsearch_url:
         from subgraphs.search.backends.elastic import ElasticBackend
 
-        return ElasticBackend(elasticsearch_url)
+        return ElasticBackend(elasticsearch_url, prefix=prefix)
     if database_url.startswith("postgresql"):
         from subgraphs.search.backends.postgres import PostgresBackend
 

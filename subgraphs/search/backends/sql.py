@@ -62,7 +62,10 @@ POSTGRES_DOCUMENTS = Table(
     Column("created_at", postgresql.TIMESTAMP(timezone=True)),
 )
 PROJECTS = Table(
-    "search_projects", _metadata, Column("project_id", Text, primary_key=True), Column("rank", BigInteger)
+    "search_projects",
+    _metadata,
+    Column("project_id", Text, primary_key=True),
+    Column("rank", BigInteger),
 )
 
 
@@ -229,9 +232,7 @@ class SqlBackend:
 
     # --- reads -----------------------------------------------------------------------------
 
-    def filters(
-        self, query: SearchQuery | docs.SuggestQuery, params: dict[str, Any]
-    ) -> list[str]:
+    def filters(self, query: SearchQuery | docs.SuggestQuery, params: dict[str, Any]) -> list[str]:
         """WHERE conditions on `d` (search_documents) shared by search and suggest: not
         deleted, the types asked for, visible to the viewer, and the search's filters."""
         conditions = ["d.deleted = :not_deleted"]

@@ -36,6 +36,7 @@ def elasticsearch_url() -> str | None:
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SearchBackend]:
     """A fresh, empty index of each backend, set up as a deployment sets it up."""
     found: SearchBackend
+    elastic = None
     if request.param == "sqlite":
         found = SQLiteBackend(f"sqlite+aiosqlite:///{tmp_path}/search.db")
     elif request.param == "postgres":
@@ -45,11 +46,11 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
         url = elasticsearch_url()
         assert url is not None
-        found = ElasticBackend(url, prefix=f"mosaic-test-{next(_indexes)}-", refresh=True)
+        found = elastic = ElasticBackend(url, prefix=f"mosaic-test-{next(_indexes)}-", refresh=True)
     await found.setup()
     try:
         yield found
     finally:
-        if request.param == "elasticsearch":
-            await found.drop()  # type: ignore[attr-defined]
+        if elastic is not None:
+            await elastic.drop()
         await found.close()

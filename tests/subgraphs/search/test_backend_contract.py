@@ -4,6 +4,7 @@ Elasticsearch when MOSAIC_ELASTICSEARCH_URL is set (conftest.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from subgraphs.search.backends import SearchBackend
 from subgraphs.search.documents import (
@@ -13,6 +14,7 @@ from subgraphs.search.documents import (
     Document,
     Filters,
     SearchQuery,
+    SearchResults,
     SuggestQuery,
 )
 
@@ -41,12 +43,14 @@ TASK_DOC = Document(TASK, "task-1", 1, "Review laptop budget", "numbers", ("fina
                     project_id="proj-1", created_at=when(6))  # fmt: skip
 
 
-async def search(backend: SearchBackend, text: str, viewer: str | None = None, **kw):  # type: ignore[no-untyped-def]
+async def search(
+    backend: SearchBackend, text: str, viewer: str | None = None, **kw: Any
+) -> SearchResults:
     await backend.refresh()
     return await backend.search(SearchQuery(text=text, viewer=viewer, **kw))
 
 
-def ids(results) -> list[str]:  # type: ignore[no-untyped-def]
+def ids(results: SearchResults) -> list[str]:
     return [hit.id for hit in results.hits]
 
 
@@ -165,9 +169,7 @@ async def test_suggest_completes_words_of_names(backend: SearchBackend) -> None:
     await backend.refresh()
     suggestions = await backend.suggest(SuggestQuery("lap", viewer=None))
     assert [s.text for s in suggestions] == ["Laptop Stand", "Laptop Pro 14"]
-    assert [s.id for s in await backend.suggest(SuggestQuery("head", viewer=None))] == [
-        "p-phones"
-    ]
+    assert [s.id for s in await backend.suggest(SuggestQuery("head", viewer=None))] == ["p-phones"]
     assert len(await backend.suggest(SuggestQuery("l", viewer=None, limit=1))) == 1
     assert await backend.suggest(SuggestQuery("lap", viewer=None, types=frozenset({TASK}))) == []
     assert await backend.suggest(SuggestQuery("100%_", viewer=None)) == []

@@ -1,0 +1,13 @@
+"""The search subgraph's federated schema."""
+
+from __future__ import annotations
+
+import strawberry
+
+from subgraphs.common.errors import CodedErrors
+from subgraphs.search.resolvers import Query
+from subgraphs.search.types import Product, Project, Task
+
+schema = strawberry.federation.Schema(
+    query=Query, types=[Product, Task, Project], extensions=[CodedErrors]
+)

@@ -1,0 +1,39 @@
+"""The indexing worker: reads the domain events the index follows from the event bus as the
+consumer group `search` (each event to one worker of the group, at least once) and applies
+them to the backend. An event is acknowledged only after the index took it: a failure is
+retried with a growing pause, so a backend that is briefly down loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from subgraphs.common.events import EventBus
+from subgraphs.search import indexer
+from subgraphs.search.backends import SearchBackend
+
+log = logging.getLogger("mosaic.search.worker")
+
+GROUP = "search"
+MAX_PAUSE = 30.0
+
+
+async def run(events: EventBus, backend: SearchBackend, consumer: str) -> None:
+    """Index events until cancelled."""
+    stream = events.consume(GROUP, consumer, indexer.EVENT_TYPES)
+    async for event in stream:
+        found = indexer.changes(event)
+        pause = 0.1
+        while True:
+            try:
+                await indexer.apply(backend, found)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "indexing %s %s failed; retrying in %.1f s", event.type, event.id, pause
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_PAUSE)
