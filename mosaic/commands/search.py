@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "type",
         nargs="?",
         choices=sorted(TYPE_NAMES),
-        help="rebuild only this type (default: all)",
+        metavar="TYPE",
+        help="rebuild only this type: product, task or project (default: all)",
     )
     reindex.add_argument(
         "--url",
@@ -59,18 +60,14 @@ class Bar:
 
 
 def run(args: argparse.Namespace) -> int:
-    from subgraphs.common.keys import load_signing_key
     from subgraphs.common.settings import get_settings
-    from subgraphs.common.tokens import mint_access_token
     from subgraphs.search import documents, reindex
-    from subgraphs.search.app import backend_from_settings
+    from subgraphs.search.app import backend_from_settings, service_token
 
     settings = get_settings()
     url = args.url or f"http://{settings.host}:{settings.dev_base_port}/graphql"
     types = (TYPE_NAMES[args.type],) if args.type else documents.TYPES
-    token = mint_access_token(
-        settings, load_signing_key(settings), reindex.SERVICE_USER, ["ADMIN"], ttl_seconds=3600
-    )
+    token = service_token(settings)
     bar = Bar()
 
     async def rebuild() -> dict[str, int]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from subgraphs.common.events import EventBus
-from subgraphs.search import indexer
+from subgraphs.search import indexer, reindex
 from subgraphs.search.backends import SearchBackend
+from subgraphs.search.documents import SearchQuery
 
 log = logging.getLogger("mosaic.search.worker")
 
@@ -37,3 +39,24 @@ async def run(events: EventBus, backend: SearchBackend, consumer: str) -> None:
                 )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, MAX_PAUSE)
+
+
+async def bootstrap(
+    backend: SearchBackend, url: str, token: Callable[[], str], *, attempts: int = 300
+) -> None:
+    """`make dev`: an index without documents is rebuilt from the owners once the router at
+    `url` answers (it starts after the subgraphs), so the seed data is searchable at once."""
+    empty = await backend.search(SearchQuery(text="", viewer=None, limit=0, facets=False))
+    if empty.total:
+        return
+    for attempt in range(attempts):
+        try:
+            written = await reindex.reindex(backend, url, token())
+        except reindex.ReindexError as error:
+            if attempt == 0:
+                log.info("search waits for the router to build its index (%s)", error)
+            await asyncio.sleep(1.0)
+            continue
+        log.info("search index built: %s", written)
+        return
+    log.warning("search could not build its index from %s; run `mosaic search reindex`", url)

@@ -137,6 +137,11 @@ def test_subgraph_service_starts_after_its_dependencies_are_healthy(
     expected = {"postgres": HEALTHY, "redis": HEALTHY}
     if name != "users":
         expected["users"] = HEALTHY  # its token keys come from users' JWKS
+    if name == "search":
+        expected["elasticsearch"] = HEALTHY  # it indexes into Elasticsearch there
+        assert config["services"][name]["environment"]["MOSAIC_ELASTICSEARCH_URL"] == (
+            "http://elasticsearch:9200"
+        )
     assert config["services"][name]["depends_on"] == expected
 
 

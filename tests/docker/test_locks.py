@@ -99,7 +99,6 @@ USED_BY_NAME = {
     "uvloop": "uvicorn's event loop (loop='uvloop')",
     "websockets": "uvicorn's websocket protocol (--ws websockets-sansio)",
     "pillow": "the media subgraph (issue #2's design; not landed yet)",
-    "elasticsearch": "the search subgraph (issue #2's design; not landed yet)",
 }
 
 

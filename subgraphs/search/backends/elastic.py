@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from elastic_transport import HttpxAsyncHttpNode
 from elasticsearch import AsyncElasticsearch, ConflictError
 from elasticsearch.helpers import async_bulk
 
@@ -43,7 +44,7 @@ FACET_FIELDS = {"type": "type", "categoryId": "category_id", "tags": "tags"}
 class ElasticBackend:
     def __init__(self, url: str, *, prefix: str = "mosaic-", refresh: bool = False) -> None:
         # httpx: a runtime dependency already (the default aiohttp transport is not).
-        self.client = AsyncElasticsearch(url, node_class="httpxasync")
+        self.client = AsyncElasticsearch(url, node_class=HttpxAsyncHttpNode)
         self.documents = f"{prefix}documents"
         self.projects = f"{prefix}projects"
         # True (tests): each write is searchable when it returns; else within the refresh
