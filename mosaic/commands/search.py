@@ -9,7 +9,12 @@ import time
 
 HELP = "search index tools: `reindex [TYPE]` rebuilds it from the owning subgraphs"
 
-TYPE_NAMES = {"product": "Product", "task": "Task", "project": "Project"}
+TYPE_NAMES = {
+    "product": "Product",
+    "task": "Task",
+    "project": "Project",
+    "professional": "Professional",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         choices=sorted(TYPE_NAMES),
         metavar="TYPE",
-        help="rebuild only this type: product, task or project (default: all)",
+        help="rebuild only this type: product, task, project or professional (default: all)",
     )
     reindex.add_argument(
         "--url",

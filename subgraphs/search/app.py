@@ -69,10 +69,11 @@ def build(
             if not isinstance(chosen, SqlBackend):  # SQL tables come from `mosaic db upgrade`
                 await chosen.setup()
             consumer = f"{socket.gethostname()}-{os.getpid()}"
+            empty = bootstrap_url is not None and await worker.is_empty(chosen)
             tasks = []
             if index_events:
                 tasks.append(asyncio.create_task(worker.run(runtime.events, chosen, consumer)))
-            if bootstrap_url is not None:
+            if bootstrap_url is not None and empty:
                 token = functools.partial(service_token, settings)
                 tasks.append(asyncio.create_task(worker.bootstrap(chosen, bootstrap_url, token)))
             try:

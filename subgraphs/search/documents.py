@@ -10,7 +10,8 @@ from datetime import datetime
 PRODUCT = "Product"
 TASK = "Task"
 PROJECT = "Project"
-TYPES = (PRODUCT, TASK, PROJECT)
+PROFESSIONAL = "Professional"
+TYPES = (PRODUCT, TASK, PROJECT, PROFESSIONAL)
 
 # Facets every search can return (GraphQL `facets { field }`).
 FACET_FIELDS = ("type", "categoryId", "tags")

@@ -31,7 +31,8 @@ PROJECT_EVENTS = (
     "project.member_removed",
     "project.deleted",
 )
-EVENT_TYPES = PRODUCT_EVENTS + TASK_EVENTS + PROJECT_EVENTS
+PROFESSIONAL_EVENTS = ("professional.registered", "professional.updated")
+EVENT_TYPES = PRODUCT_EVENTS + TASK_EVENTS + PROJECT_EVENTS + PROFESSIONAL_EVENTS
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class DeleteProject:
 Change = Upsert | Delete | Members | DeleteProject
 
 
-def _time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     moment = datetime.fromisoformat(value)
@@ -77,7 +78,7 @@ def product_document(p: Mapping[str, Any]) -> Document:
         name=str(p.get("name") or ""),
         description=str(p.get("description") or ""),
         category_id=p.get("categoryId"),
-        created_at=_time(p.get("createdAt")),
+        created_at=parse_time(p.get("createdAt")),
     )
 
 
@@ -90,7 +91,7 @@ def task_document(p: Mapping[str, Any]) -> Document:
         description=str(p.get("description") or ""),
         tags=tuple(str(t) for t in p.get("tags") or ()),
         project_id=str(p["project_id"]),
-        created_at=_time(p.get("created_at")),
+        created_at=parse_time(p.get("created_at")),
     )
 
 
@@ -102,7 +103,21 @@ def project_document(p: Mapping[str, Any]) -> Document:
         name=str(p.get("name") or ""),
         description=str(p.get("description") or ""),
         project_id=str(p["project_id"]),
-        created_at=_time(p.get("created_at")),
+        created_at=parse_time(p.get("created_at")),
+    )
+
+
+def professional_document(p: Mapping[str, Any]) -> Document:
+    """Found by name, bio and specialization (a tag, so it is also a facet and a filter)."""
+    specialization = str(p.get("specialization") or "")
+    return Document(
+        type=docs.PROFESSIONAL,
+        id=str(p["id"]),
+        version=int(p["version"]),
+        name=str(p.get("displayName") or ""),
+        description=str(p.get("bio") or ""),
+        tags=(specialization,) if specialization else (),
+        created_at=parse_time(p.get("createdAt")),
     )
 
 
@@ -122,6 +137,8 @@ def changes(event: Event) -> list[Change]:
         if p.get("active") is False:  # off sale: out of search until it is back on sale
             return [Delete(docs.PRODUCT, str(p["id"]), version)]
         return [Upsert(product_document(p))]
+    if event.type in PROFESSIONAL_EVENTS:
+        return [Upsert(professional_document(p))]
     if event.type == "task.deleted":
         return [Delete(docs.TASK, str(p["task_id"]), version)]
     if event.type in TASK_EVENTS:

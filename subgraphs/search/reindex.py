@@ -1,9 +1,9 @@
 """Rebuild the index from the owning subgraphs (`mosaic search reindex [TYPE]`).
 
-Reads every product, project and task through the router as a service caller with the ADMIN
-role (admins read every project), then replaces what the index holds of each type. Versions
-are computed as the owners' events compute them, so events arriving during or after the
-rebuild apply or are ignored exactly as they would be on an index fed by events alone.
+Reads every product, project, task and professional through the router as a service caller
+with the ADMIN role (admins read every project), then replaces what the index holds of each
+type. Versions are computed as the owners' events compute them, so events arriving during or
+after the rebuild apply or are ignored exactly as they would be on an index fed by events.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from subgraphs.common.versions import version_from
 from subgraphs.search import documents as docs
 from subgraphs.search.backends import SearchBackend
 from subgraphs.search.documents import Document
-from subgraphs.search.indexer import _time
+from subgraphs.search.indexer import parse_time, professional_document
 
 PAGE = 100
 BATCH = 500
@@ -33,6 +33,9 @@ PROJECTS = """query ($after: String) { projects(first: 100, after: $after) {
   pageInfo { hasNextPage endCursor } } }"""
 TASKS = """query ($after: String) { tasks(first: 100, after: $after) {
   edges { node { id title description tags createdAt version project { id } } }
+  pageInfo { hasNextPage endCursor } } }"""
+PROFESSIONALS = """query ($after: String) { professionals(first: 100, after: $after) {
+  edges { node { id displayName specialization bio createdAt } }
   pageInfo { hasNextPage endCursor } } }"""
 
 
@@ -60,7 +63,7 @@ def product(node: Mapping[str, Any]) -> Document | None:
     return Document(
         docs.PRODUCT, node["id"], _version(node["updatedAt"]), node["name"],
         node.get("description") or "", category_id=category.get("id"),
-        created_at=_time(node.get("createdAt")),
+        created_at=parse_time(node.get("createdAt")),
     )  # fmt: skip
 
 
@@ -68,7 +71,7 @@ def project(node: Mapping[str, Any]) -> Document:
     return Document(
         docs.PROJECT, node["id"], _version(node["updatedAt"]), node["name"],
         node.get("description") or "", project_id=node["id"],
-        created_at=_time(node.get("createdAt")),
+        created_at=parse_time(node.get("createdAt")),
     )  # fmt: skip
 
 
@@ -76,8 +79,14 @@ def task(node: Mapping[str, Any]) -> Document:
     return Document(
         docs.TASK, node["id"], int(node["version"]), node["title"], node.get("description") or "",
         tuple(node.get("tags") or ()), project_id=node["project"]["id"],
-        created_at=_time(node.get("createdAt")),
+        created_at=parse_time(node.get("createdAt")),
     )  # fmt: skip
+
+
+def professional(node: Mapping[str, Any]) -> Document:
+    # Profiles are never edited (bookings has no update), so their creation time orders them;
+    # a later event's version (updated_at) is at least as new and carries the same text.
+    return professional_document({**node, "version": _version(node["createdAt"])})
 
 
 async def _pages(
@@ -117,6 +126,9 @@ async def fetch(client: httpx.AsyncClient, url: str, type: str) -> Fetched:
                 found.append(document)
                 ids = ",".join(sorted(m["id"] for m in node["members"]))
                 members[document.id] = (ids, document.version)
+    elif type == docs.PROFESSIONAL:
+        async for nodes in _pages(client, url, PROFESSIONALS, "professionals"):
+            found += [professional(n) for n in nodes]
     else:
         async for nodes in _pages(client, url, TASKS, "tasks"):
             found += [task(n) for n in nodes]
@@ -129,17 +141,19 @@ async def reindex(
     token: str,
     types: tuple[str, ...] = docs.TYPES,
     progress: Progress | None = None,
+    *,
+    replace: bool = True,
 ) -> dict[str, int]:
-    """Replace the index's documents of `types` with what the owners hold now; returns how
-    many documents of each type were written."""
+    """Replace the index's documents of `types` with what the owners hold now (`replace=False`:
+    only add and update, by version); returns how many documents of each type were read."""
     headers = {"authorization": f"Bearer {token}"}
     written: dict[str, int] = {}
     async with httpx.AsyncClient(headers=headers, timeout=60) as client:
         # Read everything first: a failing owner leaves the index as it was.
         fetched = {type: await fetch(client, url, type) for type in types}
-    if set(types) == set(docs.TYPES):
+    if replace and set(types) == set(docs.TYPES):
         await backend.clear()  # the vocabulary too
-    else:
+    elif replace:
         for type in types:
             await backend.clear(type)
     for type, found in fetched.items():

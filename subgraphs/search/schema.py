@@ -6,8 +6,8 @@ import strawberry
 
 from subgraphs.common.errors import CodedErrors
 from subgraphs.search.resolvers import Query
-from subgraphs.search.types import Product, Project, Task
+from subgraphs.search.types import Product, Professional, Project, Task
 
 schema = strawberry.federation.Schema(
-    query=Query, types=[Product, Task, Project], extensions=[CodedErrors]
+    query=Query, types=[Product, Task, Project, Professional], extensions=[CodedErrors]
 )

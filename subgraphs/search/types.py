@@ -32,18 +32,25 @@ class Project:
     id: strawberry.ID
 
 
+@strawberry.federation.type(keys=[REFERENCE])
+class Professional:
+    id: strawberry.ID
+
+
+Node = Product | Task | Project | Professional
 SearchNode = Annotated[
-    Product | Task | Project,
+    Node,
     strawberry.union("SearchNode", description="An entity a search found; its owner resolves it."),
 ]
-NODE_TYPES: dict[str, type[Product | Task | Project]] = {
+NODE_TYPES: dict[str, type[Node]] = {
     docs.PRODUCT: Product,
     docs.TASK: Task,
     docs.PROJECT: Project,
+    docs.PROFESSIONAL: Professional,
 }
 
 
-def node(type: str, id: str) -> Product | Task | Project:
+def node(type: str, id: str) -> Node:
     return NODE_TYPES[type](id=strawberry.ID(id))
 
 
@@ -52,6 +59,7 @@ class SearchType(Enum):
     PRODUCT = docs.PRODUCT
     TASK = docs.TASK
     PROJECT = docs.PROJECT
+    PROFESSIONAL = docs.PROFESSIONAL
 
 
 @strawberry.input(description="Narrow a search; every filter given must hold.")

@@ -41,17 +41,21 @@ async def run(events: EventBus, backend: SearchBackend, consumer: str) -> None:
                 pause = min(pause * 2, MAX_PAUSE)
 
 
+async def is_empty(backend: SearchBackend) -> bool:
+    found = await backend.search(SearchQuery(text="", viewer=None, limit=0, facets=False))
+    return found.total == 0
+
+
 async def bootstrap(
     backend: SearchBackend, url: str, token: Callable[[], str], *, attempts: int = 300
 ) -> None:
-    """`make dev`: an index without documents is rebuilt from the owners once the router at
-    `url` answers (it starts after the subgraphs), so the seed data is searchable at once."""
-    empty = await backend.search(SearchQuery(text="", viewer=None, limit=0, facets=False))
-    if empty.total:
-        return
+    """`make dev`: fill an index that was empty at start from the owners once the router at
+    `url` answers (it starts after the subgraphs), so seed data that reached the owners
+    without events is searchable too. Nothing is cleared: what the worker indexes meanwhile
+    and what the owners return meet in the version check."""
     for attempt in range(attempts):
         try:
-            written = await reindex.reindex(backend, url, token())
+            written = await reindex.reindex(backend, url, token(), replace=False)
         except reindex.ReindexError as error:
             if attempt == 0:
                 log.info("search waits for the router to build its index (%s)", error)

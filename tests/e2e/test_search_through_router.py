@@ -102,12 +102,25 @@ async def eventually(check: Callable[[], Awaitable[bool]], deadline: float = 10.
 async def test_the_seed_data_is_indexed(stack: Stack) -> None:
     query = "{ search(first: 0) { totalCount facets { field buckets { value count } } } }"
     data = (await stack.ok(query))["search"]
-    assert data["totalCount"] == 11  # the seeded products; tasks need a member
     facets = {f["field"]: {b["value"]: b["count"] for b in f["buckets"]} for f in data["facets"]}
-    assert facets["type"] == {"Product": 11}
+    # the seeded products and professionals; tasks and projects need a member
+    assert facets["type"] == {"Product": 11, "Professional": 2}
+    assert data["totalCount"] == 13
     alice = await stack.token("alice@mosaic.dev")
     mine = (await stack.ok("{ search(types: [PROJECT]) { totalCount } }", token=alice))["search"]
     assert mine["totalCount"] == 2  # "Website relaunch" and "Mobile app"
+
+
+async def test_professionals_are_found_by_their_bio_and_resolved_by_bookings(
+    stack: Stack,
+) -> None:
+    query = """{ search(query: "behavioral therapy", types: [PROFESSIONAL]) { edges { node {
+      ... on Professional { displayName specialization hourlyRate { currency } } } }
+      facets { field buckets { value count } } } }"""
+    data = (await stack.ok(query))["search"]
+    assert [e["node"]["displayName"] for e in data["edges"]] == ["Dr. Priya Pro"]
+    facets = {f["field"]: f["buckets"] for f in data["facets"]}
+    assert facets["tags"] == [{"value": "Psychotherapy", "count": 1}]
 
 
 async def test_the_issue_query_finds_the_laptop(stack: Stack) -> None:

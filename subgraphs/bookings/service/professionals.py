@@ -27,8 +27,10 @@ def professional_payload(row: Professional) -> dict[str, Any]:
         "userId": row.user_id,
         "displayName": row.display_name,
         "specialization": row.specialization,
+        "bio": row.bio,
         "hourlyRate": {"amount": row.hourly_rate_amount, "currency": row.hourly_rate_currency},
         "timeZone": row.time_zone,
+        "createdAt": row.created_at.isoformat(),
         "version": version_from(row.updated_at),
     }
 
