@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import strawberry
-
 from subgraphs.common.errors import CodedErrors
+from subgraphs.common.schema import SubgraphSchema
 from subgraphs.search.resolvers import Query
 from subgraphs.search.types import Product, Professional, Project, Task
 
-schema = strawberry.federation.Schema(
+schema = SubgraphSchema(
     query=Query, types=[Product, Task, Project, Professional], extensions=[CodedErrors]
 )
