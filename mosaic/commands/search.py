@@ -67,18 +67,18 @@ class Bar:
 def run(args: argparse.Namespace) -> int:
     from subgraphs.common.settings import get_settings
     from subgraphs.search import documents, reindex
-    from subgraphs.search.app import backend_from_settings, service_token
+    from subgraphs.search.backends import backend_from_settings, prepare
 
     settings = get_settings()
     url = args.url or f"http://{settings.host}:{settings.dev_base_port}/graphql"
     types = (TYPE_NAMES[args.type],) if args.type else documents.TYPES
-    token = service_token(settings)
+    token = reindex.service_token(settings)
     bar = Bar()
 
     async def rebuild() -> dict[str, int]:
         backend = backend_from_settings(settings)
         try:
-            await backend.setup()
+            await prepare(backend)
             return await reindex.reindex(backend, url, token, types, bar)
         finally:
             await backend.close()

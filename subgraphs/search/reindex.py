@@ -15,6 +15,9 @@ from typing import Any
 
 import httpx
 
+from subgraphs.common.keys import load_signing_key
+from subgraphs.common.settings import Settings
+from subgraphs.common.tokens import mint_access_token
 from subgraphs.common.versions import version_from
 from subgraphs.search import documents as docs
 from subgraphs.search.backends import SearchBackend
@@ -47,6 +50,12 @@ class ReindexError(Exception):
 class Fetched:
     documents: list[Document]
     members: dict[str, tuple[str, int]] = field(default_factory=dict)  # project -> (ids, version)
+
+
+def service_token(settings: Settings) -> str:
+    """An ADMIN token for reading every owner's entities."""
+    key = load_signing_key(settings)
+    return mint_access_token(settings, key, SERVICE_USER, ["ADMIN"], ttl_seconds=3600)
 
 
 Progress = Callable[[str, int, int], None]  # (type, done, total)

@@ -1,18 +1,24 @@
-"""The indexing worker: reads the domain events the index follows from the event bus as the
-consumer group `search` (each event to one worker of the group, at least once) and applies
-them to the backend. An event is acknowledged only after the index took it: a failure is
-retried with a growing pause, so a backend that is briefly down loses nothing.
+"""The indexing worker (`mosaic worker search`; `mosaic dev` starts it): reads the domain
+events the index follows as the consumer group `search` (each event to one worker of the
+group, at least once) and applies them to the backend. An event is acknowledged only after
+the index took it: a failure is retried with a growing pause, so a backend that is briefly down
+loses nothing. Replays need no event-id bookkeeping: every change is ordered by version
+(`indexer.py`), so applying one twice changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
+import socket
 from collections.abc import Callable
 
-from subgraphs.common.events import EventBus
+from subgraphs.common.events import EventBus, event_bus_from_settings
+from subgraphs.common.settings import Settings
 from subgraphs.search import indexer, reindex
-from subgraphs.search.backends import SearchBackend
+from subgraphs.search.backends import SearchBackend, backend_from_settings, prepare
 from subgraphs.search.documents import SearchQuery
 
 log = logging.getLogger("mosaic.search.worker")
@@ -21,18 +27,35 @@ GROUP = "search"
 MAX_PAUSE = 30.0
 
 
-async def run(events: EventBus, backend: SearchBackend, consumer: str) -> None:
-    """Index events until cancelled."""
-    stream = events.consume(GROUP, consumer, indexer.EVENT_TYPES)
-    async for event in stream:
+async def run(settings: Settings) -> None:
+    """Index events until cancelled; in dev, also fill an index that is empty at start."""
+    backend = backend_from_settings(settings)
+    events = event_bus_from_settings(settings)
+    try:
+        await prepare(backend)
+        work = [index(events, backend, f"search-{socket.gethostname()}")]
+        if settings.is_dev and await is_empty(backend):
+            # `mosaic dev`'s router: seed data that reached its owner without an event.
+            router = f"http://{settings.host}:{settings.dev_base_port}/graphql"
+            work.append(
+                bootstrap(backend, router, functools.partial(reindex.service_token, settings))
+            )
+        await asyncio.gather(*work)
+    finally:
+        with contextlib.suppress(Exception):
+            await events.close()
+        await backend.close()
+
+
+async def index(events: EventBus, backend: SearchBackend, consumer: str) -> None:
+    """Apply the events the index follows until cancelled."""
+    async for event in events.consume(GROUP, consumer, indexer.EVENT_TYPES):
         found = indexer.changes(event)
         pause = 0.1
         while True:
             try:
                 await indexer.apply(backend, found)
                 break
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception(
                     "indexing %s %s failed; retrying in %.1f s", event.type, event.id, pause
@@ -49,10 +72,9 @@ async def is_empty(backend: SearchBackend) -> bool:
 async def bootstrap(
     backend: SearchBackend, url: str, token: Callable[[], str], *, attempts: int = 300
 ) -> None:
-    """`make dev`: fill an index that was empty at start from the owners once the router at
-    `url` answers (it starts after the subgraphs), so seed data that reached the owners
-    without events is searchable too. Nothing is cleared: what the worker indexes meanwhile
-    and what the owners return meet in the version check."""
+    """Fill the index from the owners once the router at `url` answers (in `mosaic dev` it
+    starts after the subgraphs). Nothing is cleared: what the worker indexes meanwhile and
+    what the owners return meet in the version check."""
     for attempt in range(attempts):
         try:
             written = await reindex.reindex(backend, url, token(), replace=False)

@@ -29,6 +29,8 @@ SUBGRAPHS = sorted(
     key=lambda name: PORT_OFFSETS.get(name, 99),
 )
 HEALTHY = {"condition": "service_healthy"}
+# Every subgraph with a worker.py runs it as the service <name>-worker.
+WORKERS = [name for name in SUBGRAPHS if (ROOT / "subgraphs" / name / "worker.py").exists()]
 
 
 def port_of(name: str) -> int:
@@ -89,7 +91,8 @@ def test_subgraph_packages_are_found() -> None:
 def test_services_are_the_infrastructure_the_subgraphs_and_the_router(
     config: dict[str, Any],
 ) -> None:
-    assert set(config["services"]) == {*INFRASTRUCTURE, *SUBGRAPHS, "router"}
+    workers = {f"{name}-worker" for name in WORKERS}
+    assert set(config["services"]) == {*INFRASTRUCTURE, *SUBGRAPHS, *workers, "router"}
     for name in INFRASTRUCTURE:
         assert config["services"][name]["healthcheck"]["test"], name
 
@@ -128,6 +131,16 @@ def test_subgraph_service_settings(
         assert not settings.jwks_url  # it signs the tokens and verifies with its own key
     else:
         assert settings.jwks_url == f"http://users:{port_of('users')}/.well-known/jwks.json"
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_worker_service_runs_the_subgraphs_worker_with_its_settings(
+    config: dict[str, Any], name: str
+) -> None:
+    worker, subgraph = config["services"][f"{name}-worker"], config["services"][name]
+    assert worker["command"] == ["mosaic", "worker", name]
+    assert worker["environment"] == subgraph["environment"]
+    assert worker["depends_on"] == {name: HEALTHY}  # its database is migrated
 
 
 @pytest.mark.parametrize("name", SUBGRAPHS)

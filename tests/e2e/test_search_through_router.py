@@ -24,7 +24,8 @@ from router.settings import RouterSettings
 from subgraphs.common.events import InProcessEventBus
 from subgraphs.common.settings import Settings
 from subgraphs.search import worker
-from subgraphs.search.app import backend_from_settings, service_token
+from subgraphs.search.backends import backend_from_settings
+from subgraphs.search.reindex import service_token
 from tests.e2e.test_federated_me import ROOT, _prepare
 from tests.e2e.test_shop_through_router import sign_in
 from tests.utils.asgi import serve
@@ -83,11 +84,20 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
             RouterSettings(supergraph=str(tmp_path / "supergraph.graphql"), hot_reload=False)
         )
         router_url = await stack.enter_async_context(serve(router))
-        # What the search process of `mosaic dev` does once the router answers.
+        # What the search worker of `mosaic dev` does: index events, and fill the index that
+        # was empty at its start through the router.
+        indexing = asyncio.create_task(worker.index(bus, backend, "e2e"))
+        stack.push_async_callback(_stop, indexing)
         await worker.bootstrap(backend, f"{router_url}/graphql", partial(service_token, settings))
         client = GraphQLClient(router_url)
         stack.push_async_callback(client.aclose)
         yield Stack(client, settings)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], deadline: float = 10.0) -> None:

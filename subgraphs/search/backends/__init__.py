@@ -7,6 +7,11 @@
 One contract test suite (tests/subgraphs/search/test_backend_contract.py) runs against each.
 """
 
-from subgraphs.search.backends.base import SearchBackend, backend_for_url
+from subgraphs.search.backends.base import (
+    SearchBackend,
+    backend_for_url,
+    backend_from_settings,
+    prepare,
+)
 
-__all__ = ["SearchBackend", "backend_for_url"]
+__all__ = ["SearchBackend", "backend_for_url", "backend_from_settings", "prepare"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from subgraphs.common.settings import Settings
 from subgraphs.search.documents import (
     Document,
     SearchQuery,
@@ -19,7 +20,8 @@ class SearchBackend(Protocol):
     what is stored changes nothing, so events may arrive twice or out of order."""
 
     async def setup(self) -> None:
-        """Create the index (tables, mappings) if it does not exist."""
+        """Create the index (tables, mappings) if it does not exist: SQL backends migrate
+        the database (tests; processes leave that to `mosaic db upgrade search`)."""
 
     async def upsert(self, documents: Sequence[Document]) -> int:
         """Store the documents unless a newer change (or a delete) of each is stored; returns
@@ -51,6 +53,23 @@ class SearchBackend(Protocol):
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+async def prepare(backend: SearchBackend) -> None:
+    """What a process does at start: Elasticsearch's indices and mappings are created here;
+    SQL tables come from `mosaic db upgrade search` (migrations run before, never at start)."""
+    from subgraphs.search.backends.sql import SqlBackend
+
+    if not isinstance(backend, SqlBackend):
+        await backend.setup()
+
+
+def backend_from_settings(settings: Settings) -> SearchBackend:
+    return backend_for_url(
+        settings.database_url_for("search"),
+        settings.elasticsearch_url,
+        prefix=settings.elasticsearch_index_prefix,
+    )
 
 
 def backend_for_url(

@@ -142,7 +142,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], deadline: float = 10.
 async def test_the_worker_indexes_what_the_bus_delivers(
     backend: SearchBackend, bus: EventBus
 ) -> None:
-    running = asyncio.create_task(worker.run(bus, backend, "worker-1"))
+    running = asyncio.create_task(worker.index(bus, backend, "worker-1"))
     try:
         late = [HISTORY[2], HISTORY[1], HISTORY[0], HISTORY[2]]  # newest first, then again
         for type, payload in late + HISTORY[7:13]:
