@@ -25,7 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 INFRASTRUCTURE = ("postgres", "redis", "elasticsearch")
 # Every subgraph package: subgraphs/<name>/schema.py (what `mosaic schema export` exports).
 SUBGRAPHS = sorted(
-    (p.parent.name for p in (ROOT / "subgraphs").glob("*/schema.py") if p.parent.name != "common"),
+    (
+        p.parent.name
+        for p in (ROOT / "subgraphs").glob("*/schema.py")
+        if p.parent.name != "common" and not p.parent.name.startswith("_")  # _template: a copy
+    ),
     key=lambda name: PORT_OFFSETS.get(name, 99),
 )
 HEALTHY = {"condition": "service_healthy"}
