@@ -75,6 +75,9 @@ async def subscribe_upstream(
             open_timeout=timeout,
             proxy=None,
             compression=None,  # per-connection zlib state costs ~100 KiB per subscription
+            # Leaving early, the close handshake may queue behind events the subgraph is still
+            # writing: after a second the socket is dropped instead.
+            close_timeout=1.0,
             max_size=2**24,
         ) as ws:
             await ws.send(orjson.dumps(init).decode())

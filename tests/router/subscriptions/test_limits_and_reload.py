@@ -1,5 +1,6 @@
-"""The per-process subscription cap, and hot reload: subscriptions whose operation still
-validates keep flowing on the same upstream, the others end with an error."""
+"""Backpressure and limits (a client that stops reading is cut off with 4490 while the router
+holds at most its queue; the per-process subscription cap), and hot reload: subscriptions whose
+operation still validates keep flowing on the same upstream, the others end with an error."""
 
 from __future__ import annotations
 
@@ -8,7 +9,39 @@ from pathlib import Path
 import httpx
 
 from tests.router.subscriptions.conftest import Federation, federation_running, supergraph_sdl
-from tests.router.subscriptions.helpers import init, open_ws, poll, receive, send
+from tests.router.subscriptions.helpers import StalledClient, init, open_ws, poll, receive, send
+
+
+async def test_a_client_that_stops_reading_is_cut_off(tmp_path: Path) -> None:
+    flood = "subscription { flood(count: 400, size: 65536) }"  # 26 MB of events
+    async with federation_running(tmp_path, subscription_queue=4) as federation:
+        hub = federation.app.graphql.streams.hub
+        async with StalledClient(federation.ws) as slow, open_ws(federation.ws) as reader:
+            slow.send({"type": "connection_init"})
+            await slow.events()  # connection_ack
+            slow.send({"id": "f", "type": "subscribe", "payload": {"query": flood}})
+
+            async def started() -> bool:
+                return hub.subscribers == 1
+
+            await poll(started, "the slow client's subscription to start")
+            # A second client shares the upstream subscription and reads everything.
+            await init(reader)
+            await send(reader, {"id": "f", "type": "subscribe", "payload": {"query": flood}})
+            # The slow client reads nothing now: it is dropped once 4 events wait for it.
+
+            async def done() -> bool:
+                return hub.subscribers == 0 and not hub.tasks
+
+            got = 0
+            while (message := await receive(reader))["type"] == "next":
+                got += 1
+            assert message == {"id": "f", "type": "complete"}
+            await poll(done, "both subscriptions to end")
+            code, texts = await slow.read_to_close()
+        assert code == 4490 and texts[-1] == "Client too slow: 4 events waiting"
+        assert 0 < len(texts) - 1 < got  # what the socket buffers held, far from everything
+        assert got > 300  # the reader joined late, then got every event that followed
 
 
 async def test_subscriptions_per_process_are_capped(tmp_path: Path) -> None:
