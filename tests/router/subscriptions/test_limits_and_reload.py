@@ -9,7 +9,15 @@ from pathlib import Path
 import httpx
 
 from tests.router.subscriptions.conftest import Federation, federation_running, supergraph_sdl
-from tests.router.subscriptions.helpers import StalledClient, init, open_ws, poll, receive, send
+from tests.router.subscriptions.helpers import (
+    StalledClient,
+    closed_with,
+    init,
+    open_ws,
+    poll,
+    receive,
+    send,
+)
 
 
 async def test_a_client_that_stops_reading_is_cut_off(tmp_path: Path) -> None:
@@ -101,3 +109,34 @@ async def test_hot_reload_keeps_valid_subscriptions(tmp_path: Path) -> None:
             assert event["payload"] == {"data": {"messageAdded": {"text": "after the reload"}}}
             body = await federation.inbox_query("{ openedSubscriptions }")
             assert body["data"]["openedSubscriptions"] == 2  # the same upstream kept flowing
+
+
+async def test_init_timeout_operation_cap_and_heartbeats(tmp_path: Path) -> None:
+    settings = {"ws_init_timeout": 0.2, "ws_max_operations": 1, "subscription_heartbeat": 0.05}
+    async with federation_running(tmp_path, **settings) as federation:
+        async with open_ws(federation.ws) as silent:  # never sends connection_init
+            assert await closed_with(silent) == (4408, "Connection initialisation timeout")
+        async with open_ws(federation.ws) as ws:
+            await init(ws)
+            query = {"query": "subscription { messageAdded { text } }"}
+            await send(ws, {"id": "1", "type": "subscribe", "payload": query})
+            await send(ws, {"id": "2", "type": "subscribe", "payload": query})
+            refused = await receive(ws)
+            assert refused["id"] == "2" and refused["type"] == "error"
+            assert refused["payload"][0]["extensions"]["code"] == "OPERATION_LIMIT"
+        async with httpx.AsyncClient(base_url=federation.router, timeout=10) as client:
+            for accept, beat in (
+                ("text/event-stream", ":\n\n"),
+                (
+                    'multipart/mixed;subscriptionSpec="1.0"',
+                    "\r\ncontent-type: application/json\r\n\r\n{}\r\n--graphql",
+                ),
+            ):
+                body = {"query": "subscription { messageAdded { text } }"}  # no event comes
+                headers = {"accept": accept}
+                async with client.stream("POST", "/graphql", json=body, headers=headers) as r:
+                    seen = ""
+                    async for text in r.aiter_text():
+                        seen += text
+                        if seen.count(beat) >= 2:
+                            break  # idle streams carry heartbeats
