@@ -55,13 +55,23 @@ RoutesFactory = Callable[[Runtime], Sequence[BaseRoute]]
 
 
 class SubgraphGraphQL(GraphQL[Context[Any], None]):
-    def __init__(self, schema: Schema, runtime: Runtime, loaders: LoadersFactory) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        runtime: Runtime,
+        loaders: LoadersFactory,
+        *,
+        multipart_uploads: bool = False,
+    ) -> None:
         super().__init__(
             schema,
             # Strawberry's GraphiQL loads its scripts from a CDN; browsers use the router's
             # playground (assets served locally) instead.
             graphql_ide=None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Off by default (Strawberry's advice): only a subgraph with `Upload` fields
+            # accepts multipart requests (the GraphQL multipart request spec).
+            multipart_uploads_enabled=multipart_uploads,
         )
         self.runtime = runtime
         self.loaders = loaders
@@ -89,9 +99,11 @@ def create_app(
     loaders: LoadersFactory,
     routes: RoutesFactory | None = None,
     events: EventBus | None = None,
+    multipart_uploads: bool = False,
 ) -> Starlette:
     """The ASGI app of subgraph `name`. `loaders(runtime)` builds the per-request loaders;
-    `routes(runtime)` may add HTTP routes (e.g. the users subgraph's JWKS)."""
+    `routes(runtime)` may add HTTP routes (e.g. the users subgraph's JWKS);
+    `multipart_uploads` accepts multipart requests (file uploads) on `/graphql`."""
     url = settings.database_url_for(name)
     db = Database.from_url(url, echo=settings.database_echo)
     bus = events or event_bus_from_settings(settings)
@@ -104,7 +116,7 @@ def create_app(
         # An engine of its own: the relay never waits for (or takes) a request's connection.
         relay=OutboxRelay(Database.from_url(url), bus, interval=settings.outbox_relay_interval),
     )
-    graphql = SubgraphGraphQL(schema, runtime, loaders)
+    graphql = SubgraphGraphQL(schema, runtime, loaders, multipart_uploads=multipart_uploads)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "subgraph": name})

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     require_signed_requests: bool | None = None  # None: required when env=production
     signature_max_age_seconds: float = 300.0
 
+    # Media subgraph: the largest upload accepted (bytes), the most pixels an image may decode
+    # to (larger ones are refused as decompression bombs), where files are stored (default:
+    # data_dir/media) and the base URL its file links start with.
+    media_max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    media_max_pixels: int = Field(default=40_000_000, gt=0)
+    media_dir: Path | None = None
+    media_public_url: str = "http://localhost:4005"
+
     # Demo data written by `mosaic seed` (dev only).
     seed_password: str = Field(default="mosaic-demo-1")
 
@@ -81,6 +89,10 @@ class Settings(BaseSettings):
     @property
     def event_log_path(self) -> Path:
         return self.event_log or self.data_dir / "events.db"
+
+    @property
+    def media_path(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def is_dev(self) -> bool:

@@ -1,0 +1,43 @@
+"""ASGI entry point: `uvicorn subgraphs.media.app:app` (what `mosaic dev` runs)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from starlette.applications import Starlette
+
+from subgraphs.common.app import create_app
+from subgraphs.common.events import EventBus
+from subgraphs.common.settings import Settings, get_settings
+from subgraphs.media import NAME
+from subgraphs.media.files import file_routes
+from subgraphs.media.loaders import create_loaders
+from subgraphs.media.schema import schema
+from subgraphs.media.storage import LocalDisk
+
+
+def build(settings: Settings, *, events: EventBus | None = None) -> Starlette:
+    storage = LocalDisk(settings.media_path)
+    app = create_app(
+        name=NAME,
+        schema=schema,
+        settings=settings,
+        loaders=create_loaders,
+        routes=file_routes(storage),
+        events=events,
+        multipart_uploads=True,
+    )
+    app.state.media_storage = storage
+    return app
+
+
+@cache
+def _app() -> Starlette:
+    return build(get_settings())
+
+
+def __getattr__(name: str) -> Starlette:
+    # `app` is built on first access (once), so importing this module reads no settings.
+    if name == "app":
+        return _app()
+    raise AttributeError(name)
