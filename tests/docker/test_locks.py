@@ -98,7 +98,7 @@ USED_BY_NAME = {
     "aiosqlite": "SQLAlchemy's driver for sqlite+aiosqlite:// URLs",
     "uvloop": "uvicorn's event loop (loop='uvloop')",
     "websockets": "uvicorn's websocket protocol (--ws websockets-sansio)",
-    "pillow": "the media subgraph (issue #2's design; not landed yet)",
+    "python-multipart": "Starlette's multipart form parser (the media subgraph's uploads)",
 }
 
 
