@@ -34,6 +34,7 @@ from subgraphs.common.events import EventBus, event_bus_from_settings
 from subgraphs.common.outbox import OutboxRelay
 from subgraphs.common.settings import Settings
 from subgraphs.common.signing import SignatureMiddleware, Verifier
+from subgraphs.common.unit_of_work import request_correlation_id
 
 log = logging.getLogger("mosaic.subgraph")
 
@@ -51,6 +52,15 @@ class Runtime:
 
 
 LoadersFactory = Callable[[Runtime], Any]
+
+
+def _correlation_id(header: str | None) -> str | None:
+    """A client's request id, if it is a short printable token (it lands in every event)."""
+    if header is None or not 0 < len(header) <= 200 or not header.isprintable():
+        return None
+    return header
+
+
 RoutesFactory = Callable[[Runtime], Sequence[BaseRoute]]
 
 
@@ -80,6 +90,7 @@ class SubgraphGraphQL(GraphQL[Context[Any], None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context[Any]:
         runtime = self.runtime
+        request_correlation_id.set(_correlation_id(request.headers.get("x-request-id")))
         return Context(
             request=request,
             response=response,

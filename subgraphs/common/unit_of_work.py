@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
@@ -42,6 +43,10 @@ from subgraphs.common.events import Event, EventPublisher
 from subgraphs.common.outbox import CONSUMED, OUTBOX, outbox_row, publish_pending
 
 log = logging.getLogger("mosaic.outbox")
+
+# The id of the request being served (its `x-request-id` header), set by the app for each
+# request: every unit of work opened while serving it stamps its events with it.
+request_correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 
 class Actor(Protocol):
@@ -74,7 +79,7 @@ class UnitOfWork(Generic[CallerT]):
         self.caller = caller
         self.events = events
         self.clock = clock
-        self.correlation_id = correlation_id
+        self.correlation_id = correlation_id or request_correlation_id.get()
         self._pending: list[Event] = []
 
     def now(self) -> datetime:

@@ -41,6 +41,17 @@ async def test_the_template_serves_and_emits_through_the_outbox(settings: Settin
             event = await asyncio.wait_for(anext(aiter(created)), 10)
             assert event.aggregate_id == thing["id"] and event.actor_id == "alice"
             assert event.payload == {"id": thing["id"], "name": "Lamp", "owner_id": "alice"}
+            assert event.correlation_id is None  # the request carried no id
+
+            # A request's x-request-id stamps the events of its units of work.
+            traced = await client.http.post(
+                "/graphql",
+                json={"query": CREATE, "variables": {"name": "Traced"}},
+                headers={"authorization": f"Bearer {token}", "x-request-id": "req-42"},
+            )
+            assert traced.json()["data"]["createThing"]["name"] == "Traced"
+            event = await asyncio.wait_for(anext(aiter(created)), 10)
+            assert event.payload["name"] == "Traced" and event.correlation_id == "req-42"
 
             refused = await client.execute(CREATE, {"name": " "}, token=token)
             assert refused.codes == ["BAD_USER_INPUT"]
