@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -24,6 +25,16 @@ from router.subscriptions.types import CloseCode
 
 log = logging.getLogger("mosaic.router")
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _cookie_origin_trusted(origin: str | None, host: str | None, settings: RouterSettings) -> bool:
+    if not origin:  # not a browser page: nothing ambient to abuse
+        return True
+    if urlsplit(origin).netloc == host:
+        return True
+    return settings.cors_allow_credentials and origin.rstrip("/") in {
+        o.rstrip("/") for o in settings.cors_origins
+    }
 
 
 class Connection:
@@ -46,7 +57,11 @@ class Connection:
         self.acknowledged = False
         self.headers: tuple[tuple[str, str], ...] = ()
         self.authorization = ""
-        self.cookie = next((v for k, v in upgrade_headers if k.lower() == "cookie"), "")
+        headers = {k.lower(): v for k, v in upgrade_headers}
+        # Browsers send cookies with any page's websocket: the auth cookie counts only for a
+        # page of this origin or of a credentialed CORS origin (cross-site websocket hijacking).
+        trusted = _cookie_origin_trusted(headers.get("origin"), headers.get("host"), self.settings)
+        self.cookie = headers.get("cookie", "") if trusted else ""
         self.caller: str | None = None  # its key in the per-caller connection count
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[Any] | None = None

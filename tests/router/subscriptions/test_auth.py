@@ -83,3 +83,16 @@ async def test_connections_per_caller_are_capped(tmp_path: Path) -> None:
                 assert code == 1013 and reason == "Too many connections for this caller (limit 2)"
             async with open_ws(federation.ws) as other:  # another caller is not affected
                 await init(other, {"authorization": f"Bearer {_token('carol')}"})
+
+
+async def test_the_auth_cookie_counts_only_for_same_origin_pages(tmp_path: Path) -> None:
+    async with _jwt_router(tmp_path) as federation:
+        host = federation.router.removeprefix("http://")
+        cookie = f"mosaic_auth={_token('alice')}"
+        for origin, expected in (("https://evil.example", None), (f"http://{host}", "alice")):
+            async with open_ws(federation.ws, origin=origin, cookie=cookie) as ws:
+                await init(ws)
+                opened = len(federation.broker.callers) + 1
+                await send(ws, {"id": "1", "type": "subscribe", "payload": {"query": MESSAGES}})
+                await _opened(federation, opened)
+                assert federation.broker.callers[-1] == expected, origin
