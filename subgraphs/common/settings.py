@@ -48,6 +48,21 @@ class Settings(BaseSettings):
     elasticsearch_url: str | None = None
     elasticsearch_index_prefix: str = "mosaic-"
 
+    # Notification delivery (the notifications worker). Email goes to this SMTP server;
+    # webhooks are signed with HMAC-SHA256 of "timestamp.body" under the secret.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    notification_email_from: str = "Mosaic <notifications@mosaic.dev>"
+    notification_webhook_secret: str | None = Field(default=None, min_length=32)
+    # A delivery is tried this many times (backoff base * 2^attempt with jitter, at most
+    # notification_retry_max_seconds apart), then it is a dead letter.
+    notification_max_attempts: int = Field(default=5, ge=1)
+    notification_retry_base_seconds: float = Field(default=2.0, gt=0)
+    notification_retry_max_seconds: float = Field(default=300.0, gt=0)
+
     # Tokens. RS256 signing keys: PEM in jwt_private_key (production) or generated into
     # data_dir/jwt/ in dev. Verifiers use jwt_jwks (JSON), else jwks_url, else the dev key.
     jwt_issuer: str = "mosaic"
@@ -77,7 +92,7 @@ class Settings(BaseSettings):
     # Demo data written by `mosaic seed` (dev only).
     seed_password: str = Field(default="mosaic-demo-1")
 
-    @field_validator("router_signing_key", mode="before")
+    @field_validator("router_signing_key", "notification_webhook_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -1,0 +1,249 @@
+"""The delivery loop: sends queued email and webhook deliveries, retries failures with
+exponential backoff and jitter, and makes a delivery a dead letter after the last attempt.
+
+Several workers may run it at once: a delivery is claimed by a compare-and-set UPDATE (status
+SENDING with a lease), so only one worker sends it; a worker that dies mid-send leaves a
+SENDING row whose lease expires, and another worker sends it again (at least once; the email's
+Message-ID and the webhook's X-Mosaic-Delivery header carry the delivery id for receivers
+that deduplicate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from db import Database
+from subgraphs.common.settings import Settings
+from subgraphs.notifications.channels import (
+    Channel,
+    CircuitBreaker,
+    EmailChannel,
+    Message,
+    WebhookChannel,
+)
+from subgraphs.notifications.models import Delivery, Notification, Recipient
+
+log = logging.getLogger("mosaic.notifications.delivery")
+
+LEASE = timedelta(seconds=60)  # a claimed delivery is another worker's again after this
+BATCH = 50
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_seconds: float
+    max_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(
+            settings.notification_max_attempts,
+            settings.notification_retry_base_seconds,
+            settings.notification_retry_max_seconds,
+        )
+
+    def delay(self, attempts: int) -> float:
+        """Seconds before the next try after `attempts` failed ones (full doubling, ±50 %)."""
+        raw = self.base_seconds * 2 ** max(0, attempts - 1)
+        return min(self.max_seconds, raw) * random.uniform(0.5, 1.5)
+
+
+@dataclass
+class Deliverer:
+    db: Database
+    channels: Mapping[str, Channel]
+    policy: RetryPolicy
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+
+    def breaker(self, channel: str) -> CircuitBreaker:
+        return self.breakers.setdefault(channel, CircuitBreaker())
+
+    async def due(self, now: datetime) -> list[str]:
+        """Ids of deliveries to try now (queued, retrying, or a dead worker's expired claim)."""
+        async with self.db.sessions() as session:
+            rows = await session.scalars(
+                select(Delivery.id)
+                .where(
+                    Delivery.status.in_(("QUEUED", "RETRYING", "SENDING")),
+                    Delivery.next_attempt_at <= now,
+                    Delivery.channel.in_(list(self.channels)),
+                )
+                .order_by(Delivery.next_attempt_at)
+                .limit(BATCH)
+            )
+            return list(rows)
+
+    async def claim(self, delivery_id: str, now: datetime) -> bool:
+        async with self.db.sessions() as session, session.begin():
+            result = await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    or_(
+                        Delivery.status.in_(("QUEUED", "RETRYING")),
+                        Delivery.status == "SENDING",
+                    ),
+                    Delivery.next_attempt_at <= now,
+                )
+                .values(status="SENDING", next_attempt_at=now + LEASE, updated_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def message(self, delivery_id: str) -> tuple[Delivery, Message | None]:
+        async with self.db.sessions() as session:
+            delivery = await session.get(Delivery, delivery_id)
+            assert delivery is not None
+            notification = await session.get(Notification, delivery.notification_id)
+            assert notification is not None
+            recipient = await session.get(Recipient, notification.recipient_id)
+        address = None
+        if recipient is not None:
+            address = recipient.email if delivery.channel == "email" else recipient.webhook_url
+        if address is None:
+            return delivery, None
+        return delivery, Message(
+            delivery_id=delivery.id,
+            notification_id=notification.id,
+            type=notification.type,
+            title=notification.title,
+            body=notification.body,
+            recipient_id=notification.recipient_id,
+            address=address,
+            data=dict(notification.data or {}),
+        )
+
+    async def attempt(self, delivery_id: str) -> str | None:
+        """Try one delivery if this worker claims it; its new status (None: not claimed)."""
+        now = utcnow()
+        if not await self.claim(delivery_id, now):
+            return None
+        delivery, message = await self.message(delivery_id)
+        breaker = self.breaker(delivery.channel)
+        if message is None:
+            return await self._finish(delivery, "DEAD", "the recipient has no address", False)
+        if not breaker.allow():
+            # Not an attempt: wait for the breaker instead of burning the retry budget.
+            await self._set(delivery.id, status="RETRYING", next_in=breaker.retry_in())
+            return "RETRYING"
+        try:
+            await self.channels[delivery.channel].send(message)
+        except Exception as error:  # every failure is a retry; the message names the cause
+            breaker.failed()
+            return await self._finish(delivery, None, str(error) or type(error).__name__, True)
+        breaker.succeeded()
+        return await self._finish(delivery, "SENT", None, True)
+
+    async def _finish(
+        self, delivery: Delivery, status: str | None, error: str | None, attempted: bool
+    ) -> str:
+        attempts = delivery.attempts + (1 if attempted else 0)
+        next_in = 0.0
+        if status is None:  # failed: retry, or give up
+            if attempts >= self.policy.max_attempts:
+                status = "DEAD"
+                log.warning(
+                    "delivery %s (%s) is a dead letter after %d attempts: %s",
+                    delivery.id,
+                    delivery.channel,
+                    attempts,
+                    error,
+                )
+            else:
+                status = "RETRYING"
+                next_in = self.policy.delay(attempts)
+                log.info(
+                    "delivery %s (%s) failed (attempt %d), retry in %.1fs: %s",
+                    delivery.id,
+                    delivery.channel,
+                    attempts,
+                    next_in,
+                    error,
+                )
+        await self._set(
+            delivery.id, status=status, attempts=attempts, last_error=error, next_in=next_in
+        )
+        return status
+
+    async def _set(
+        self,
+        delivery_id: str,
+        *,
+        status: str,
+        next_in: float,
+        attempts: int | None = None,
+        last_error: str | None = None,
+    ) -> None:
+        now = utcnow()
+        values: dict[str, object] = {
+            "status": status,
+            "next_attempt_at": now + timedelta(seconds=next_in),
+            "updated_at": now,
+        }
+        if attempts is not None:
+            values["attempts"] = attempts
+            values["last_error"] = last_error
+        async with self.db.sessions() as session, session.begin():
+            await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(values))
+
+    async def run_once(self) -> int:
+        """Try every due delivery once; how many were tried."""
+        tried = 0
+        for delivery_id in await self.due(utcnow()):
+            if await self.attempt(delivery_id) is not None:
+                tried += 1
+        return tried
+
+    async def run(self, idle: float = 0.5) -> None:
+        while True:
+            try:
+                tried = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery pass failed; retrying")
+                tried = 0
+            if not tried:
+                await asyncio.sleep(idle)
+
+
+def channels_from_settings(settings: Settings) -> dict[str, Channel]:
+    found: dict[str, Channel] = {"email": EmailChannel(settings)}
+    if settings.notification_webhook_secret:
+        found["webhook"] = WebhookChannel(settings.notification_webhook_secret)
+    return found
+
+
+async def dead_letters(db: Database, limit: int = 100) -> list[Delivery]:
+    async with db.sessions() as session:
+        rows = await session.scalars(
+            select(Delivery)
+            .where(Delivery.status == "DEAD")
+            .order_by(Delivery.updated_at.desc())
+            .limit(limit)
+        )
+        return list(rows)
+
+
+async def replay(db: Database, ids: list[str] | None = None) -> int:
+    """Queue dead letters again (all, or those of `ids`) with a fresh retry budget."""
+    now = utcnow()
+    statement = update(Delivery).where(Delivery.status == "DEAD")
+    if ids:
+        statement = statement.where(Delivery.id.in_(ids))
+    async with db.sessions() as session, session.begin():
+        result = await session.execute(
+            statement.values(status="QUEUED", attempts=0, next_attempt_at=now, updated_at=now)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

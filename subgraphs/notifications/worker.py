@@ -1,0 +1,90 @@
+"""The notifications worker (`mosaic worker notifications`, started by `mosaic dev`).
+
+Consumes domain events as the consumer group `notifications` (Redis Streams in production, the
+shared log in dev): `user.*` events keep the recipients' copy current; the rest become stored
+notifications (one per recipient, rendered from the template in their locale) with their
+deliveries queued, and a `notification.created` event that the subscription publishes live.
+All of it happens in one transaction that also records the event id (`first_delivery`), and
+the event is acknowledged only when the next one is asked for, after that commit: a crash
+redelivers it, and the redelivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+
+from db import Database
+from subgraphs.common.events import Event, EventBus, event_bus_from_settings
+from subgraphs.common.settings import Settings
+from subgraphs.common.unit_of_work import unit_of_work
+from subgraphs.notifications import NAME
+from subgraphs.notifications.channels import WebhookChannel
+from subgraphs.notifications.delivery import Deliverer, RetryPolicy, channels_from_settings
+from subgraphs.notifications.events import RULES, USER_EVENTS
+from subgraphs.notifications.service import SYSTEM, apply_user_event, notify
+
+log = logging.getLogger("mosaic.notifications.worker")
+
+GROUP = "notifications"
+CONSUMED_TYPES = tuple(dict.fromkeys((*USER_EVENTS, *RULES)))
+
+
+def consumer_name() -> str:
+    """One name per process: what a dead worker left pending is claimed by a live one after
+    the bus's claim timeout."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+async def handle(db: Database, bus: EventBus | None, event: Event) -> int:
+    """Apply one event in one transaction; how many notifications it stored."""
+    async with unit_of_work(db, SYSTEM, bus, correlation_id=event.correlation_id) as uow:
+        if not await uow.first_delivery(event, GROUP):
+            log.info("event %s (%s) seen before; skipped", event.id, event.type)
+            return 0
+        if event.type in USER_EVENTS:
+            await apply_user_event(uow.session, event)
+            await uow.session.flush()  # user.registered below needs the copy it just made
+        stored = len(await notify(uow, event)) if event.type in RULES else 0
+    log.info(
+        "event %s (%s) -> %d notification(s) correlation_id=%s",
+        event.id,
+        event.type,
+        stored,
+        event.correlation_id,
+    )
+    return stored
+
+
+async def consume(db: Database, bus: EventBus, consumer: str) -> None:
+    """Handle events until cancelled; an event whose handling fails is retried (it stays
+    pending), with a pause so a database outage does not spin."""
+    async for event in bus.consume(GROUP, consumer, CONSUMED_TYPES):
+        while True:
+            try:
+                await handle(db, bus, event)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event %s (%s) failed; retrying", event.id, event.type)
+                await asyncio.sleep(1.0)
+
+
+async def run(settings: Settings, *, consumer: str | None = None) -> None:
+    """Consume events and send deliveries until cancelled."""
+    db = Database.from_url(settings.database_url_for(NAME), echo=settings.database_echo)
+    bus = event_bus_from_settings(settings)
+    deliverer = Deliverer(db, channels_from_settings(settings), RetryPolicy.from_settings(settings))
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(consume(db, bus, consumer or consumer_name()))
+            tasks.create_task(deliverer.run())
+    finally:
+        for channel in deliverer.channels.values():
+            if isinstance(channel, WebhookChannel):
+                await channel.aclose()
+        await bus.close()
+        await db.dispose()
