@@ -78,6 +78,11 @@ def _fail(future: asyncio.Future[T], error: BaseException) -> None:
         future.set_exception(error)
 
 
+def _retrieve(future: asyncio.Future[T]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class Offload:
     """Runs functions in worker threads, `slots` at a time, each within `budget` seconds."""
 
@@ -98,6 +103,7 @@ class Offload:
                     return await asyncio.shield(job.future)
             except TimeoutError:
                 job.stop()
+                job.future.add_done_callback(_retrieve)  # its late outcome is nobody's
                 raise BudgetExceeded() from None
             except asyncio.CancelledError:
                 job.stop()

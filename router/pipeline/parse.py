@@ -25,11 +25,15 @@ class Parse:
                 raise RequestError(
                     f"The document has more than {self.max_tokens} tokens "
                     "(MOSAIC_ROUTER_MAX_TOKENS).",
-                    "MAX_TOKENS_EXCEEDED",
+                    "MAX_TOKENS_LIMIT",
+                ) from None
+            if "nested too deeply" in error.message:  # graphql-core's own recursion guard
+                raise RequestError(
+                    "The document nests too deeply to be parsed.", "MAX_DEPTH_LIMIT"
                 ) from None
             raise RequestError(error.message, "GRAPHQL_PARSE_FAILED") from None
         except RecursionError:
             raise RequestError(
-                "The document nests too deeply to be parsed.", "MAX_DEPTH_EXCEEDED"
+                "The document nests too deeply to be parsed.", "MAX_DEPTH_LIMIT"
             ) from None
         return Document(source=source, document=document)
