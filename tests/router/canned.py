@@ -255,7 +255,10 @@ class CannedServer:
         result = sub.run(payload)
         if fail == "no-entities" and "_entities" in payload.get("query", ""):
             result = {"data": {}}
-        return web.json_response(result)
+        response = web.json_response(result)
+        for name, value in sub.data.get("__headers", ()):  # response headers to send back
+            response.headers.add(name, value)
+        return response
 
     async def start(self) -> None:
         app = web.Application()
