@@ -74,18 +74,53 @@ def args_text(arguments: tuple[ArgumentNode, ...]) -> str:
     return " ".join(print_ast(a) for a in arguments)
 
 
+class Items(dict[tuple[object, ...], Item]):
+    """A selection set's items, with its fields indexed by response key and by name: adding a
+    field looks up the fields it could conflict with instead of scanning them all (a selection
+    of n fields took O(n²) to plan). Field keys are ("f", response key, conditions); the index
+    uses the key's response key, so it stays right when an item is re-keyed by del + set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_key: dict[object, list[FieldItem]] = {}
+        self.by_name: dict[object, list[FieldItem]] = {}
+
+    def __setitem__(self, key: tuple[object, ...], item: Item) -> None:
+        if key in self:
+            self._forget(key, self[key])
+        super().__setitem__(key, item)
+        if isinstance(item, FieldItem):
+            self.by_key.setdefault(key[1], []).append(item)
+            self.by_name.setdefault(item.name, []).append(item)
+
+    def __delitem__(self, key: tuple[object, ...]) -> None:
+        self._forget(key, self[key])
+        super().__delitem__(key)
+
+    def _forget(self, key: tuple[object, ...], item: Item) -> None:
+        if isinstance(item, FieldItem):
+            for index, name in ((self.by_key, key[1]), (self.by_name, item.name)):
+                found = index.get(name, [])
+                found[:] = [i for i in found if i is not item]
+
+    def fields_keyed(self, response_key: str) -> list[FieldItem]:
+        return [i for i in self.by_key.get(response_key, ()) if i.response_key == response_key]
+
+    def fields_named(self, name: str) -> list[FieldItem]:
+        return self.by_name.get(name, [])
+
+
 @dataclass
 class SelectionSet:
-    items: dict[tuple[object, ...], Item] = field(default_factory=dict)
+    items: Items = field(default_factory=Items)
     aliases: int = 0  # internal aliases handed out here
 
     def _conflict(
         self, response_key: str, name: str, arguments: tuple[ArgumentNode, ...]
     ) -> FieldItem | None:
-        for item in self.items.values():
-            if isinstance(item, FieldItem) and item.response_key == response_key:
-                if item.name != name or args_text(item.arguments) != args_text(arguments):
-                    return item
+        for item in self.items.fields_keyed(response_key):
+            if item.name != name or args_text(item.arguments) != args_text(arguments):
+                return item
         return None
 
     def fresh_alias(self, name: str) -> str:
@@ -116,11 +151,7 @@ class SelectionSet:
         if scope is None:
             return None
         wanted = args_text(arguments)
-        found = [
-            i
-            for i in scope.items.values()
-            if isinstance(i, FieldItem) and i.name == name and args_text(i.arguments) == wanted
-        ]
+        found = [i for i in scope.items.fields_named(name) if args_text(i.arguments) == wanted]
         found.sort(key=lambda i: (i.response_key != name, i.internal))
         return found[0] if found else None
 
@@ -142,8 +173,8 @@ class SelectionSet:
                 response_key = next(
                     (
                         i.response_key
-                        for i in self.items.values()
-                        if isinstance(i, FieldItem) and i.internal and i.name == name
+                        for i in self.items.fields_named(name)
+                        if i.internal
                         and args_text(i.arguments) == args_text(arguments)
                         and i.conditions == conditions
                     ),
