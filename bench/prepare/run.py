@@ -83,7 +83,7 @@ def measure(pipeline: Pipeline, query: str, repeat: int) -> float:
 
 
 async def refuse_100k() -> tuple[float, str]:
-    pipeline = Pipeline(load_supergraph(SUPERGRAPH.read_text()), RouterSettings(_env_file=None))
+    pipeline = Pipeline(load_supergraph(SUPERGRAPH.read_text()), RouterSettings())
     body = orjson.dumps({"query": aliases(100_000)})
     started = time.perf_counter()
     http = HttpRequest("POST", "/graphql", ((b"content-type", b"application/json"),), b"", body,
@@ -99,7 +99,7 @@ def main() -> None:
     largest = int(os.environ.get("BENCH_PREPARE_MAX", "65536"))
     repeat = int(os.environ.get("BENCH_PREPARE_REPEAT", "3"))
     gctune.tune()  # the serving process's collector settings (router/server/gctune.py)
-    settings = RouterSettings(_env_file=None, **UNLIMITED)  # type: ignore[arg-type]
+    settings = RouterSettings(**UNLIMITED)  # type: ignore[arg-type]
     pipeline = Pipeline(load_supergraph(SUPERGRAPH.read_text()), settings)
     sizes = [n for n in (1 << k for k in range(10, 17)) if n <= largest]
     for name, shape in SHAPES.items():
