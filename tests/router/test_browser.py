@@ -314,3 +314,23 @@ async def test_hooks_change_the_output_or_refuse(router: Callable[..., httpx.Asy
     assert refused.headers["x-stamped"] == "yes"  # refusals go through `respond` too
     served = await client.post("/graphql", json=QUERY, headers={"authorization": "Bearer t"})
     assert served.json()["data"]["topProducts"] and served.headers["x-stamped"] == "yes"
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+async def test_the_readme_hook_examples_work(
+    router: Callable[..., httpx.AsyncClient], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two hooks of README "Hooks", exactly as written there."""
+    section = README.read_text().split("### Hooks", 1)[1]
+    code_block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "myhooks.py").write_text(code_block)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    client = router(hooks=["myhooks:add_header", "myhooks:deny_admin_stats"])
+    served = await client.post("/graphql", json=QUERY)
+    assert served.json()["data"]["topProducts"] and served.headers["x-served-by"] == "mosaic"
+    denied = await client.post("/graphql", json={"query": "query AdminStats { __typename }"})
+    assert denied.status_code == 403 and code(denied) == "FORBIDDEN"
+    assert denied.json()["errors"][0]["message"] == "AdminStats is not served here."
+    assert denied.headers["x-served-by"] == "mosaic"
