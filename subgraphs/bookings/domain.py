@@ -130,15 +130,6 @@ def price_of(rate: Money, starts_at: datetime, ends_at: datetime) -> Money:
     return Money(min(amount, MAX_AMOUNT), rate.currency)
 
 
-def check_text(value: str, what: str, *, max_length: int, allow_empty: bool = False) -> str:
-    value = value.strip()
-    if not value and not allow_empty:
-        raise BadUserInput(f"{what} must not be empty")
-    if len(value) > max_length:
-        raise BadUserInput(f"{what} must be at most {max_length} characters")
-    return value
-
-
 def check_time_zone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)

@@ -24,7 +24,6 @@ from subgraphs.bookings.domain import (
     Transition,
     acting_as,
     as_utc,
-    check_text,
     price_of,
     utcnow,
 )
@@ -37,6 +36,7 @@ from subgraphs.bookings.service.access import (
 )
 from subgraphs.bookings.service.unit import Unit
 from subgraphs.common.auth import Caller
+from subgraphs.common.checks import check_text
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs.common.versions import version_from
 from subgraphs.common.writes import lock_row

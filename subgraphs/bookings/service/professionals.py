@@ -11,12 +11,12 @@ from subgraphs.bookings.domain import (
     ProfessionalFilter,
     ProfessionalInput,
     check_money,
-    check_text,
     check_time_zone,
 )
 from subgraphs.bookings.models import Professional
 from subgraphs.bookings.service.access import professional_of_user, require_user
 from subgraphs.bookings.service.unit import Unit
+from subgraphs.common.checks import check_text
 from subgraphs.common.errors import Conflict
 from subgraphs.common.versions import version_from
 

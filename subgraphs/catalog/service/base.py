@@ -42,15 +42,6 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-def check_text(value: str, what: str, *, max_length: int, allow_empty: bool = False) -> str:
-    value = value.strip()
-    if not value and not allow_empty:
-        raise BadUserInput(f"{what} must not be empty")
-    if len(value) > max_length:
-        raise BadUserInput(f"{what} must be at most {max_length} characters")
-    return value
-
-
 def check_slug(value: str) -> str:
     if not _SLUG.match(value) or len(value) > 200:
         raise BadUserInput("slug must be lower-case words joined by '-' (a-z, 0-9)")

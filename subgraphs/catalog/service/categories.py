@@ -17,10 +17,10 @@ from subgraphs.catalog.domain import Actor, CategoryInput, CategoryPatch
 from subgraphs.catalog.models import Category, Product, utcnow
 from subgraphs.catalog.service.base import (
     check_slug,
-    check_text,
     lock_row,
     require_admin,
 )
+from subgraphs.common.checks import check_text
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.unit_of_work import UnitOfWork
 from subgraphs.common.writes import lock_key

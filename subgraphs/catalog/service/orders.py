@@ -20,13 +20,13 @@ from subgraphs.catalog.models import (
 )
 from subgraphs.catalog.service.base import (
     check_amount,
-    check_text,
     require_admin,
     require_user,
 )
 from subgraphs.catalog.service.carts import lock_cart
 from subgraphs.catalog.service.products import crossed_low, low_stock_event
 from subgraphs.catalog.service.unit import Unit
+from subgraphs.common.checks import check_text
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.events import EventPublisher
 from subgraphs.common.unit_of_work import UnitOfWork

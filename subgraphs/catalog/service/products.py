@@ -21,12 +21,12 @@ from subgraphs.catalog.models import Category, Product, ProductImage, utcnow
 from subgraphs.catalog.service.base import (
     MAX_AMOUNT,
     check_currency,
-    check_text,
     lock_row,
     require_admin,
 )
 from subgraphs.catalog.service.categories import subtree_ids
 from subgraphs.catalog.service.unit import Unit
+from subgraphs.common.checks import check_text
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.events import EventPublisher
 from subgraphs.common.unit_of_work import UnitOfWork
