@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: dev test lint typecheck pytest deps peers redis postgres compose-tool chromium playground lock bench clean
+.PHONY: dev test lint typecheck pytest deps peers redis postgres compose-tool chromium nginx playground lock bench clean
 
 $(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -37,6 +37,11 @@ compose-tool:
 # Debian's chromium: the headless browser of the playground test (tests/router/subscriptions).
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
+
+# Debian's nginx: two routers behind one port in the subscription tests (started by the test
+# with its own config; the package's service is not used).
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
 
 # The router's GraphiQL playground assets, from npm at build time into
 # router/server/playground/assets/ (served by the router itself: no CDN).
@@ -73,7 +78,7 @@ lint: deps
 typecheck: deps
 	.venv/bin/mypy
 
-pytest: deps redis postgres peers compose-tool playground chromium
+pytest: deps redis postgres peers compose-tool playground chromium nginx
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
