@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from starlette.responses import Response
 
 from subgraphs.common.keys import SigningKey
 from subgraphs.common.pagination import Connection, to_connection
@@ -22,6 +23,25 @@ def service(info: UsersInfo) -> UserService:
     context = info.context
     signing_key: SigningKey = context.request.app.state.signing_key
     return UserService(context.db, context.settings, context.events, signing_key)
+
+
+# The httpOnly cookie a browser signs in with (through the router, which reads it by default:
+# MOSAIC_ROUTER_JWT_COOKIE); the token is the same access token the payload carries.
+AUTH_COOKIE = "mosaic_auth"
+
+
+def _set_auth_cookie(info: UsersInfo, pair: TokenPair) -> None:
+    response = info.context.response
+    if isinstance(response, Response):  # not on websockets
+        response.set_cookie(
+            AUTH_COOKIE,
+            pair.access_token,
+            max_age=pair.expires_in,
+            httponly=True,
+            secure=info.context.settings.env == "production",
+            samesite="lax",
+            path="/",
+        )
 
 
 def _payload(pair: TokenPair) -> AuthPayload:
@@ -64,7 +84,9 @@ class Mutation:
 
     @strawberry.mutation(description="Exchange email and password for tokens.")
     async def login(self, info: UsersInfo, email: str, password: str) -> AuthPayload:
-        return _payload(await service(info).login(email, password))
+        pair = await service(info).login(email, password)
+        _set_auth_cookie(info, pair)
+        return _payload(pair)
 
     @strawberry.mutation(description="Rotate a refresh token: returns new tokens.")
     async def refresh_token(self, info: UsersInfo, refresh_token: str) -> AuthPayload:

@@ -132,3 +132,33 @@ async def test_router_does_not_leak_other_peoples_tasks(federation: Federation) 
     assert body["data"]["me"]["projects"] == [{"name": "Ops handbook"}]
     assert body["data"]["me"]["assignedTasks"]["edges"] == [{"node": {"title": "On-call rota"}}]
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_login_through_the_router_sets_the_auth_cookie_that_signs_in_me(
+    federation: Federation, tmp_path: Path
+) -> None:
+    """A browser's round trip: login through the router sets the users subgraph's httpOnly
+    cookie; the next request carries only that cookie, and the router (JWT from the cookie,
+    verified against users' JWKS, forwarded as a bearer token) answers `me`."""
+    supergraph = tmp_path / "supergraph.graphql"
+    settings = RouterSettings(
+        supergraph=str(supergraph),
+        hot_reload=False,
+        jwt_jwks_url=f"{federation.subgraphs['users']}/.well-known/jwks.json",
+    )
+    async with serve(create_app(settings)) as router_url:
+        async with httpx.AsyncClient(base_url=router_url, timeout=30) as client:
+            login = await client.post(
+                "/graphql",
+                json={"query": 'mutation { login(email: "alice@mosaic.dev", '
+                      'password: "mosaic-demo-1") { expiresIn } }'},
+            )  # fmt: skip
+            assert "errors" not in login.json(), login.text
+            cookie = login.headers["set-cookie"]
+            assert cookie.startswith("mosaic_auth=") and "HttpOnly" in cookie
+            assert client.cookies.get("mosaic_auth")  # kept by the client like a browser would
+            me = await client.post("/graphql", json={"query": "{ me { name } }"})
+        async with httpx.AsyncClient(base_url=router_url, timeout=30) as stranger:
+            anonymous = await stranger.post("/graphql", json={"query": "{ me { name } }"})
+    assert me.json() == {"data": {"me": {"name": "Alice Doe"}}}
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
