@@ -145,6 +145,7 @@ async def measure(
         f"| {name} | indexing | {len(docs):,} documents | {indexing:,.0f} docs/s "
         f"| {indexing_cpu:,.0f} docs per CPU-second |"
     ]
+    print(rows[-1], flush=True)  # each row as soon as it is measured
     for kind, make in kinds.items():
         calls = [make() for _ in range(queries)]
         await timed(calls[: max(queries // 10, 1)])  # warm-up
@@ -154,6 +155,7 @@ async def measure(
             f"| {name} | {kind} | {queries} queries | p50 {p50:.2f} ms, p99 {p99:.2f} ms "
             f"| {cpu_ms:.2f} CPU ms/query |"
         )
+        print(rows[-1], flush=True)
     await backend.close()
     return rows
 
@@ -170,13 +172,13 @@ async def main(argv: list[str]) -> None:
         "| backend | what | size | wall time | this process's CPU |",
         "| --- | --- | --- | --- | --- |",
     ]
+    print("\n".join(rows), flush=True)
     with tempfile.TemporaryDirectory(prefix="mosaic-bench-search-") as work:
         os.chmod(work, 0o755)  # PostgreSQL runs as its own user (root may not run it)
         for name in args.backends.split(","):
             if name == "sqlite":
                 backend: SearchBackend = SQLiteBackend(f"sqlite+aiosqlite:///{work}/search.db")
                 rows += await measure("SQLite FTS5", backend, docs, args.queries, rng)
-                print("\n".join(rows), flush=True)
             elif name == "postgres":
                 server = Postgres(Path(work) / "pg")
                 try:
@@ -185,7 +187,6 @@ async def main(argv: list[str]) -> None:
                     rows += await measure("PostgreSQL", backend, docs, args.queries, rng)
                 finally:
                     server.stop()
-    print("\n".join(rows[-8:]))
 
 
 if __name__ == "__main__":

@@ -64,8 +64,11 @@ class SQLiteBackend(SqlBackend):
             if match is None:
                 return SearchResults(hits=(), total=0, facets=empty_facets(query))
             params["match"] = match
+            # CROSS JOIN: SQLite then always starts from the full-text match; with a plain
+            # JOIN and a category filter it walked the category's rows and ran the match once
+            # per row (EXPLAIN QUERY PLAN; p50 930 ms on 100,000 documents, bench/search).
             source = (
-                "FROM search_fts JOIN search_documents d ON d.rowid = search_fts.rowid "
+                "FROM search_fts CROSS JOIN search_documents d ON d.rowid = search_fts.rowid "
                 "WHERE search_fts MATCH :match AND " + " AND ".join(conditions)
             )
             rows = (
@@ -92,7 +95,7 @@ class SQLiteBackend(SqlBackend):
             # The trigram index narrows the candidates to names containing the prefix.
             params["anywhere"] = f"%{prefix}%"
             return (
-                "FROM search_fts JOIN search_documents d ON d.rowid = search_fts.rowid "
+                "FROM search_fts CROSS JOIN search_documents d ON d.rowid = search_fts.rowid "
                 "WHERE search_fts.name LIKE :anywhere AND"
             )
         return "FROM search_documents d WHERE"
