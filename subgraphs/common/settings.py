@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     event_backend: Literal["sqlite", "redis", "memory"] = "sqlite"
     redis_url: str | None = None
     event_stream_maxlen: int = 100_000
+    # A consumer that stopped acknowledging (it died) loses its pending events to a live
+    # consumer of the same group after this many seconds.
+    event_claim_idle_seconds: float = Field(default=30.0, gt=0)
     # The shared event log of the "sqlite" backend (default: data_dir/events.db).
     event_log: Path | None = None
     # Seconds between the outbox relay's passes (writes publish right after their commit;

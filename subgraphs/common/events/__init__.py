@@ -57,7 +57,15 @@ def event_bus_from_settings(settings: Settings) -> EventBus:
     if settings.event_backend == "redis":
         if not settings.redis_url:
             raise RuntimeError("MOSAIC_EVENT_BACKEND=redis needs MOSAIC_REDIS_URL")
-        return RedisEventBus(settings.redis_url, maxlen=settings.event_stream_maxlen)
+        return RedisEventBus(
+            settings.redis_url,
+            maxlen=settings.event_stream_maxlen,
+            claim_idle=settings.event_claim_idle_seconds,
+        )
     if settings.event_backend == "sqlite":
-        return SqliteLogEventBus(settings.event_log_path, maxlen=settings.event_stream_maxlen)
+        return SqliteLogEventBus(
+            settings.event_log_path,
+            maxlen=settings.event_stream_maxlen,
+            claim_idle=settings.event_claim_idle_seconds,
+        )
     return InProcessEventBus()
