@@ -59,18 +59,33 @@ async def handle(db: Database, bus: EventBus | None, event: Event) -> int:
 
 
 async def consume(db: Database, bus: EventBus, consumer: str) -> None:
-    """Handle events until cancelled; an event whose handling fails is retried (it stays
-    pending), with a pause so a database outage does not spin."""
-    async for event in bus.consume(GROUP, consumer, CONSUMED_TYPES):
-        while True:
-            try:
-                await handle(db, bus, event)
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("event %s (%s) failed; retrying", event.id, event.type)
-                await asyncio.sleep(1.0)
+    """Handle events until cancelled. An event whose handling fails stays unacknowledged and
+    is retried; a bus error (Redis restarting) reopens the consumer after a pause, which hands
+    back what this consumer had pending first."""
+    while True:
+        try:
+            async for event in bus.consume(GROUP, consumer, CONSUMED_TYPES):
+                await _handle_until_done(db, bus, event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # the client swallowed our cancel
+                raise asyncio.CancelledError from None
+            log.warning("event bus failed; consuming again in 1 s", exc_info=True)
+            await asyncio.sleep(1.0)
+
+
+async def _handle_until_done(db: Database, bus: EventBus, event: Event) -> None:
+    while True:
+        try:
+            await handle(db, bus, event)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("event %s (%s) failed; retrying", event.id, event.type)
+            await asyncio.sleep(1.0)
 
 
 async def run(settings: Settings, *, consumer: str | None = None) -> None:
@@ -78,13 +93,22 @@ async def run(settings: Settings, *, consumer: str | None = None) -> None:
     db = Database.from_url(settings.database_url_for(NAME), echo=settings.database_echo)
     bus = event_bus_from_settings(settings)
     deliverer = Deliverer(db, channels_from_settings(settings), RetryPolicy.from_settings(settings))
+    tasks = [
+        asyncio.create_task(consume(db, bus, consumer or consumer_name())),
+        asyncio.create_task(deliverer.run()),
+    ]
     try:
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(consume(db, bus, consumer or consumer_name()))
-            tasks.create_task(deliverer.run())
+        await asyncio.gather(*tasks)
     finally:
+        for task in tasks:
+            task.cancel()
+        # The Redis client may swallow a cancellation that lands in a blocking read; closing
+        # the bus below ends that read, and the consumer then sees it was cancelled.
+        _, pending = await asyncio.wait(tasks, timeout=5)
+        await bus.close()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
         for channel in deliverer.channels.values():
             if isinstance(channel, WebhookChannel):
                 await channel.aclose()
-        await bus.close()
         await db.dispose()
