@@ -49,6 +49,8 @@ class ProcessSpec:
     argv: tuple[str, ...]
     host: str
     port: int | None  # None: a worker, which serves nothing (no port, no /health)
+    # Variables this process gets unless the environment already sets them.
+    defaults: tuple[tuple[str, str], ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -97,7 +99,15 @@ def router_spec(
     target.write_text(point_supergraph_at(source.read_text(), urls))
     argv = (sys.executable, "-m", "mosaic", "router", "--supergraph", str(target),
             "--host", host, "--port", str(base_port))  # fmt: skip
-    return ProcessSpec("router", argv, host, base_port)
+    # The router verifies tokens with the users subgraph's keys, so the authorization
+    # directives (@authenticated, @requiresScopes) see who is calling.
+    users = next((spec for spec in subgraphs if spec.name == "users"), None)
+    defaults = (
+        (("MOSAIC_ROUTER_JWT_JWKS_URL", f"{users.base_url}/.well-known/jwks.json"),)
+        if users is not None
+        else ()
+    )
+    return ProcessSpec("router", argv, host, base_port, defaults)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -194,7 +204,7 @@ class Supervisor:
         )
 
     async def _start(self, spec: ProcessSpec) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**dict(spec.defaults), **os.environ, "PYTHONUNBUFFERED": "1"}
         process = await asyncio.create_subprocess_exec(
             *spec.argv,
             cwd=self.cwd,

@@ -129,10 +129,10 @@ class UrlKeySource(KeySource):
         self._lock = asyncio.Lock()
 
     async def candidates(self, kid: str | None, alg: str) -> list[JwtKey]:
-        now = time.monotonic()
         found = _matching(self.keys, kid, alg)
-        stale = now - self.fetched_at >= self.cache_seconds
-        if stale or (not found and now - self.fetched_at >= self.min_refresh):
+        if not found or time.monotonic() - self.fetched_at >= self.cache_seconds:
+            # Throttled inside; a request that arrives while a fetch is under way waits for it
+            # (it must not conclude "unknown key" from the set being fetched).
             await self.refresh()
             found = _matching(self.keys, kid, alg)
         return found

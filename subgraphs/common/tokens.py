@@ -31,5 +31,7 @@ def mint_access_token(
         "exp": issued + ttl,
         "jti": str(uuid.uuid4()),
         "roles": sorted(set(roles)),
+        # OAuth scopes, what the router's @requiresScopes checks: one per role, lower case.
+        "scope": " ".join(sorted({role.lower() for role in roles})),
     }
     return jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from starlette.responses import Response
+from strawberry.federation.schema_directives import RequiresScopes
 
 from subgraphs.common.keys import SigningKey
 from subgraphs.common.pagination import Connection, to_connection
@@ -66,7 +67,10 @@ class Query:
         row = await info.context.loaders.user_by_id.load(str(id))
         return None if row is None else User.from_row(row)
 
-    @strawberry.field(description="All users, oldest first (admins only).")
+    @strawberry.field(
+        description="All users, oldest first (admins only).",
+        directives=[RequiresScopes(scopes=[["admin"]])],  # the router refuses everyone else
+    )
     async def users(
         self, info: UsersInfo, first: int | None = 20, after: str | None = None
     ) -> Connection[User]:

@@ -3,6 +3,7 @@ refused with UNAUTHENTICATED, and key rotation picked up on an unknown kid."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -248,3 +249,13 @@ async def test_router_refuses_bad_tokens_and_accepts_the_cookie(
             refused = await client.post("/graphql", json=query, headers=headers)
             assert refused.status_code == 401, headers
             assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_concurrent_first_requests_all_wait_for_the_first_fetch(
+    users_jwks: str, subgraph_settings: Settings
+) -> None:
+    auth = Authenticator(UrlKeySource(users_jwks), CONFIG)
+    key = _key(subgraph_settings)
+    tokens = [_sign(key, _claims(sub=f"u{i}")) for i in range(20)]
+    claims = await asyncio.gather(*(auth.verify(token) for token in tokens))
+    assert [c.subject for c in claims] == [f"u{i}" for i in range(20)]
