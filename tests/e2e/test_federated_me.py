@@ -71,13 +71,7 @@ async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
         assert composed.supergraph_sdl is not None, composed.errors
         supergraph = tmp_path / "supergraph.graphql"
         supergraph.write_text(composed.supergraph_sdl)
-        router = create_app(
-            RouterSettings(
-                supergraph=str(supergraph),
-                hot_reload=False,
-                jwt_jwks_url=f"{urls['users']}/.well-known/jwks.json",
-            )
-        )
+        router = create_app(RouterSettings(supergraph=str(supergraph), hot_reload=False))
         router_url = await stack.enter_async_context(serve(router))
         yield Federation(router_url, urls)
 
@@ -170,21 +164,31 @@ async def test_login_through_the_router_sets_the_auth_cookie_that_signs_in_me(
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_the_admin_only_user_list_is_refused_by_the_router(federation: Federation) -> None:
-    """`Query.users` carries @requiresScopes(scopes: [["admin"]]): the router answers it only for
-    a token with the admin scope (users mints one scope per role), before any fetch."""
+async def test_the_admin_only_user_list_is_refused_by_the_router(
+    federation: Federation, tmp_path: Path
+) -> None:
+    """`Query.users` carries @requiresScopes(scopes: [["admin"]]): a router that verifies tokens
+    with users' JWKS answers it only for a token with the admin scope (users mints one scope per
+    role), before any fetch."""
+    settings = RouterSettings(
+        supergraph=str(tmp_path / "supergraph.graphql"),
+        hot_reload=False,
+        jwt_jwks_url=f"{federation.subgraphs['users']}/.well-known/jwks.json",
+    )
     query = "{ users(first: 2) { edges { node { name } } } }"
-    async with httpx.AsyncClient(base_url=federation.router_url, timeout=30) as client:
+    async with serve(create_app(settings)) as router_url:
         tokens = {}
         for who in ("admin", "alice"):
-            login = await _post(
-                client,
-                f'mutation {{ login(email: "{who}@mosaic.dev", password: "mosaic-demo-1") '
-                "{ accessToken } }",
-            )
+            async with httpx.AsyncClient(base_url=router_url, timeout=30) as client:
+                login = await _post(
+                    client,
+                    f'mutation {{ login(email: "{who}@mosaic.dev", password: "mosaic-demo-1") '
+                    "{ accessToken } }",
+                )
             tokens[who] = login["data"]["login"]["accessToken"]
-        alice = await _post(client, query, tokens["alice"])
-        admin = await _post(client, query, tokens["admin"])
+        async with httpx.AsyncClient(base_url=router_url, timeout=30) as client:
+            alice = await _post(client, query, tokens["alice"])
+            admin = await _post(client, query, tokens["admin"])
     assert alice["data"] is None  # users is non-null: its null reaches the root
     assert [(e["path"], e["extensions"]["code"]) for e in alice["errors"]] == [
         (["users"], "UNAUTHORIZED_FIELD_OR_TYPE")
