@@ -109,6 +109,15 @@ class Mutation:
         )
         return User.from_row(row)
 
+    @strawberry.mutation(
+        description="Move the signed-in user's account to another email address (confirmed "
+        "with the current password)."
+    )
+    async def change_email(self, info: UsersInfo, email: str, password: str) -> User:
+        caller = await info.context.caller()
+        row = await service(info).change_email(caller, email, password)
+        return User.from_row(row, owner=True)
+
     @strawberry.mutation(description="Change the signed-in user's notification preferences.")
     async def update_preferences(self, info: UsersInfo, input: UpdatePreferencesInput) -> User:
         caller = await info.context.caller()

@@ -89,6 +89,14 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _profile(user: User) -> dict[str, Any]:
+    """What every `user.registered` / `user.updated` event carries: the user as consumers keep
+    a copy of it (notifications sends email without calling users back). Events travel only
+    on the internal bus, never through the router; no secret (password hash, tokens) is ever
+    part of one."""
+    return {"user_id": user.id, "email": user.email, "name": user.name}
+
+
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; every stored time is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -126,9 +134,7 @@ class UserService:
                 if taken is not None:
                     raise Conflict("An account with this email already exists", field="email")
                 uow.session.add(user)
-                uow.emit(
-                    "user.registered", {"user_id": user.id, "name": name}, aggregate_id=user.id
-                )
+                uow.emit("user.registered", _profile(user), aggregate_id=user.id)
         except IntegrityError as error:  # a concurrent registration won the race
             raise Conflict("An account with this email already exists", field="email") from error
         return user
@@ -172,8 +178,42 @@ class UserService:
             caller.user_id,
             changes,
             "user.updated",
-            lambda user: {"user_id": user.id, "fields": sorted(changes)},
+            lambda user: {**_profile(user), "fields": sorted(changes), "changes": changes},
         )
+
+    async def change_email(self, caller: Caller | None, email: str, password: str) -> User:
+        """Move the account to another address; the current password confirms it is the
+        owner (an access token alone must not be enough to take the account over)."""
+        caller = require_signed_in(caller)
+        email = normalize_email(email)
+        async with self.db.sessions() as session:
+            current = await session.get(User, caller.user_id)
+        if current is None:
+            raise NotFound("Your account no longer exists")
+        if not await verify_password(current.password_hash, password):
+            raise BadUserInput("The current password is not right", field="password")
+        try:
+            async with unit_of_work(self.db, caller, self.events) as uow:
+                taken = await uow.session.scalar(
+                    select(User.id).where(User.email == email, User.id != caller.user_id)
+                )
+                if taken is not None:
+                    raise Conflict("An account with this email already exists", field="email")
+                user = await uow.session.get(
+                    User, caller.user_id, with_for_update=True, populate_existing=True
+                )
+                if user is None:
+                    raise NotFound("Your account no longer exists")
+                user.email = email
+                await uow.session.flush()
+                uow.emit(
+                    "user.updated",
+                    {**_profile(user), "fields": ["email"], "changes": {"email": email}},
+                    aggregate_id=user.id,
+                )
+        except IntegrityError as error:  # a concurrent registration took it meanwhile
+            raise Conflict("An account with this email already exists", field="email") from error
+        return user
 
     async def update_preferences(self, caller: Caller | None, change: PreferencesChange) -> User:
         caller = require_signed_in(caller)

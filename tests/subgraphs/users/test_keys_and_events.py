@@ -59,9 +59,63 @@ async def test_register_and_preferences_publish_events(users: UsersService) -> N
         received = [await asyncio.wait_for(anext(aiter(events)), 5) for _ in range(2)]
     assert [e.type for e in received] == ["user.registered", "user.preferences_updated"]
     assert all(e.actor_id == user_id for e in received)
-    assert received[0].payload == {"user_id": user_id, "name": "Test User"}
-    assert "email" not in received[0].payload and "password" not in str(received[0].payload)
+    # Consumers keep their own copy of the user (notifications emails them): the address and
+    # name travel with the event; no secret ever does.
+    assert received[0].payload == {
+        "user_id": user_id,
+        "email": "events@example.com",
+        "name": "Test User",
+    }
+    assert "password" not in str(received[0].payload).lower()
     assert received[1].payload["preferences"]["channels"]["push"] is True
+
+
+CHANGE_EMAIL = """
+mutation ($e: String!, $p: String!) { changeEmail(email: $e, password: $p) { email } }
+"""
+
+
+async def test_updates_carry_the_new_values_and_email_changes_need_the_password(
+    users: UsersService,
+) -> None:
+    bus = users.app.state.runtime.events
+    user_id = await users.register("before@example.com")
+    await users.register("taken@example.com")
+    token = (await users.login("before@example.com"))["accessToken"]
+    async with bus.subscribe(["user.updated"]) as events:
+        profile = await users.client.execute(
+            'mutation { updateProfile(input: {name: "Renamed", bio: "Hi"}) { name } }', token=token
+        )
+        assert profile.errors == [], profile.errors
+        wrong = await users.client.execute(
+            CHANGE_EMAIL, {"e": "after@example.com", "p": "not-the-password-1"}, token=token
+        )
+        taken = await users.client.execute(
+            CHANGE_EMAIL, {"e": "taken@example.com", "p": PASSWORD}, token=token
+        )
+        moved = await users.client.execute(
+            CHANGE_EMAIL, {"e": " After@Example.com ", "p": PASSWORD}, token=token
+        )
+        received = [await asyncio.wait_for(anext(aiter(events)), 5) for _ in range(2)]
+    assert wrong.codes == ["BAD_USER_INPUT"] and taken.codes == ["CONFLICT"]
+    assert moved.errors == [] and moved.data["changeEmail"]["email"] == "after@example.com"
+    assert received[0].payload == {
+        "user_id": user_id,
+        "email": "before@example.com",
+        "name": "Renamed",
+        "fields": ["bio", "name"],
+        "changes": {"bio": "Hi", "name": "Renamed"},
+    }
+    assert received[1].payload == {
+        "user_id": user_id,
+        "email": "after@example.com",
+        "name": "Renamed",
+        "fields": ["email"],
+        "changes": {"email": "after@example.com"},
+    }
+    await users.login("after@example.com")  # the new address signs in
+    old = await users.client.execute(LOGIN, {"email": "before@example.com", "password": PASSWORD})
+    assert old.codes == ["UNAUTHENTICATED"]
 
 
 async def test_concurrent_refreshes_of_one_token_let_at_most_one_through(
