@@ -2,6 +2,12 @@
 identity), shared by every client that asked for it; each upstream event runs the rest of the
 plan (entity fetches) once, is shaped once, and is fanned out to the subscribers' queues.
 
+Authorization directives apply as to queries, through the same `auth` stage and with the
+identity of `connection_init` or the HTTP request: refused nested fields are left out of the plan
+and answered null with an error at their path in every event; a refused root field gets one
+response (null + the error) and the subscription completes without reaching a subgraph.
+Callers refused different fields never share a source.
+
 On a supergraph reload a subscription whose operation still validates and plans keeps flowing
 (resubscribing upstream only when its primary fetch changed); the others end with an error."""
 
@@ -16,6 +22,7 @@ from typing import Any
 import orjson
 
 from router.pipeline import Executable, GraphQLRequest, Pipeline, RequestError
+from router.pipeline.types import ExecutionRequest
 from router.planner import SubscriptionNode
 from router.subscriptions.queue import COMPLETED, Failed, Subscriber, Terminal
 from router.subscriptions.upstream import UpstreamError, subscribe_upstream
@@ -25,22 +32,37 @@ log = logging.getLogger("mosaic.router")
 SHUTDOWN = Failed(
     [{"message": "The router is shutting down.", "extensions": {"code": "SHUTTING_DOWN"}}]
 )
-SourceKey = tuple[str, str | None, bytes, tuple[tuple[str, str], ...], frozenset[str]]
+# (query, operation name, variables, headers, labels, the caller's authorization errors)
+SourceKey = tuple[str, str | None, bytes, tuple[tuple[str, str], ...], frozenset[str], bytes]
+
+
+class Unauthorized(Exception):
+    """Every root field of the subscription is refused to this caller: `body` is its only
+    response (data with the refused fields null, their errors), and nothing is subscribed."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__("unauthorized subscription")
+        self.body = body
 
 
 class _Planned:
-    """A subscription operation prepared and planned against one router state."""
+    """A subscription operation prepared, authorized for one caller and planned against one
+    router state (`make` builds it)."""
 
-    def __init__(self, state: Pipeline, request: GraphQLRequest, labels: frozenset[str]):
+    def __init__(
+        self,
+        state: Pipeline,
+        prepared: Executable,
+        variables: Any,
+        errors: tuple[dict[str, Any], ...],
+    ) -> None:
         self.state = state
-        self.prepared: Executable = state.preparer.prepare_now(
-            request.query, request.operation_name, labels
-        )
-        if self.prepared.kind != "subscription":
-            raise RequestError("The operation is not a subscription.", "BAD_REQUEST")
-        self.variables = state.variables(self.prepared, request.variables)
-        assert self.prepared.plan is not None
-        plan = self.prepared.plan.node
+        self.prepared = prepared  # without the fields the caller may not see
+        self.variables = variables
+        self.errors = errors  # the caller's authorization errors, added to every event
+        self.denied = orjson.dumps(errors)  # callers refused the same fields may share a source
+        assert prepared.plan is not None
+        plan = prepared.plan.node
         assert isinstance(plan, SubscriptionNode)
         self.node: SubscriptionNode = plan
         primary = plan.primary
@@ -53,6 +75,25 @@ class _Planned:
         }
         if primary.operation_name:
             self.upstream_payload["operationName"] = primary.operation_name
+
+    @classmethod
+    async def make(
+        cls, state: Pipeline, request: GraphQLRequest, labels: frozenset[str]
+    ) -> _Planned:
+        """Raises RequestError (invalid, not a subscription) or Unauthorized."""
+        prepared: Executable = state.preparer.prepare_now(
+            request.query, request.operation_name, labels
+        )
+        if prepared.kind != "subscription":
+            raise RequestError("The operation is not a subscription.", "BAD_REQUEST")
+        variables = state.variables(prepared, request.variables)
+        # The `auth` stage of queries (with its hooks): the same decision for the same caller.
+        authorized = await state.auth(ExecutionRequest(request, prepared, variables))
+        executable = authorized.executable
+        if executable.plan is None:  # the root field itself is refused
+            data, _ = executable.shaper.shape({}, variables)
+            raise Unauthorized({"errors": list(authorized.errors), "data": data})
+        return cls(state, executable, variables, authorized.errors)
 
     def same_upstream(self, other: _Planned) -> bool:
         return (
@@ -91,6 +132,8 @@ class Source:
             end = Failed(error.errors)
         except RequestError as error:
             end = Failed([{"message": error.message, "extensions": {"code": error.code}}])
+        except Unauthorized as error:  # a reloaded supergraph refuses the root field now
+            end = Failed(error.body["errors"])
         except asyncio.CancelledError:
             if self._follow is not None:
                 self._follow.cancel()
@@ -121,7 +164,7 @@ class Source:
         async with contextlib.aclosing(events):
             async for event in events:
                 if self.hub.current() is not planned.state:
-                    self.reload()  # raises when the operation no longer validates
+                    await self.reload()  # raises when the operation no longer validates
                     if self._follow is not None and self._follow.cancelling():
                         return
                     planned = self.planned
@@ -142,8 +185,9 @@ class Source:
             state.inflight -= 1
         shaped, problems = planned.prepared.shaper.shape(execution.data, planned.variables)
         body: dict[str, Any] = {}
-        if execution.errors:
-            body["errors"] = execution.errors
+        errors = [*planned.errors, *execution.errors]
+        if errors:
+            body["errors"] = errors
         body["data"] = shaped
         if problems:
             body["extensions"] = {"valueCompletion": problems}
@@ -152,13 +196,16 @@ class Source:
         for subscriber in tuple(self.subscribers):
             subscriber.push(encoded)
 
-    def reload(self) -> None:
+    async def reload(self) -> None:
         """Re-plan on the current state: raises RequestError when the operation no longer
-        validates or plans; restarts the upstream subscription when its primary changed."""
+        validates or plans (Unauthorized when the new supergraph refuses its root field);
+        restarts the upstream subscription when its primary changed."""
         state = self.hub.current()
         if state is self.planned.state:
             return
-        planned = _Planned(state, self.request, self.key[4])
+        planned = await _Planned.make(state, self.request, self.key[4])
+        if state is not self.hub.current() or self.planned.state is state:
+            return  # another reload (or a newer supergraph) got there first
         restart = not planned.same_upstream(self.planned)
         self.planned = planned
         if restart and self._follow is not None:
@@ -189,30 +236,31 @@ class Hub:
         self.tasks: set[asyncio.Task[None]] = set()
         self.subscribers = 0
 
-    def subscribe(self, request: GraphQLRequest) -> Subscriber:
+    async def subscribe(self, request: GraphQLRequest) -> Subscriber:
         """A new subscriber to the (possibly shared) source of `request`. Raises RequestError
-        for an invalid operation or past the process's subscription limit."""
-        if self.subscribers >= self.max_subscriptions:
-            raise RequestError(
-                f"The router holds its maximum of {self.max_subscriptions} subscriptions; "
-                "try again later.",
-                "SUBSCRIPTION_LIMIT",
-                503,
-            )
+        for an invalid operation or past the process's subscription limit, Unauthorized when
+        the caller may not see any root field."""
         state = self.current()
         labels = state.enabled_labels()
+        planned = await _Planned.make(state, request, labels)
         key: SourceKey = (
             request.query,
             request.operation_name,
             orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS),
             request.headers,
             labels,
+            planned.denied,
         )
+        if self.subscribers >= self.max_subscriptions:  # after `make`, which may await
+            raise RequestError(
+                f"The router holds its maximum of {self.max_subscriptions} subscriptions; "
+                "try again later.",
+                "SUBSCRIPTION_LIMIT",
+                503,
+            )
         source = self.sources.get(key)
-        if source is None or source.planned.state is not state:
-            planned = _Planned(state, request, labels)
-            if source is None:
-                source = self.sources[key] = Source(self, key, request, planned)
+        if source is None:
+            source = self.sources[key] = Source(self, key, request, planned)
         subscriber = Subscriber(self.queue_limit)
         source.subscribers.add(subscriber)
         subscriber.on_close = source.detach
@@ -224,16 +272,24 @@ class Hub:
             del self.sources[source.key]
 
     def reloaded(self) -> None:
-        """After a supergraph swap: re-plan every live source now, ending the invalid ones."""
+        """After a supergraph swap: re-plan every live source, ending the invalid ones."""
         for source in tuple(self.sources.values()):
-            try:
-                source.reload()
-            except RequestError as error:
+            task = asyncio.get_running_loop().create_task(self._reload(source))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _reload(self, source: Source) -> None:
+        try:
+            await source.reload()
+        except (RequestError, Unauthorized) as error:
+            if isinstance(error, Unauthorized):
+                errors = error.body["errors"]
+            else:
                 errors = [{"message": error.message, "extensions": {"code": error.code}}]
-                self.forget(source)
-                source.task.cancel()
-                for subscriber in tuple(source.subscribers):
-                    subscriber.finish(Failed(errors))
+            self.forget(source)
+            source.task.cancel()
+            for subscriber in tuple(source.subscribers):
+                subscriber.finish(Failed(errors))
 
     async def close(self) -> None:
         tasks = tuple(self.tasks)

@@ -13,7 +13,7 @@ from router.pipeline import GraphQLResponse as Response
 from router.server.edge import Edge
 from router.server.reload import StateHolder
 from router.settings import RouterSettings
-from router.subscriptions.hub import Hub
+from router.subscriptions.hub import Hub, Unauthorized
 from router.subscriptions.queue import Subscriber
 
 
@@ -51,10 +51,12 @@ class Streams:
         try:
             prepared = await state.prepare(request)
             if prepared.kind == "subscription":
-                return self.hub.subscribe(request)
+                return await self.hub.subscribe(request)
         except RequestError as error:
             body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
             return Response(error.status, body, request)
+        except Unauthorized as refused:  # one response, as a query would get; then complete
+            return Response(200, refused.body, request)
         return await state.process(request)
 
     # -- connections per caller -------------------------------------------------------------
