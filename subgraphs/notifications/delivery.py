@@ -1,6 +1,12 @@
 """The delivery loop: sends queued email and webhook deliveries, retries failures with
 exponential backoff and jitter, and makes a delivery a dead letter after the last attempt.
 
+A dead letter is an entry of the dead-letter stream `notifications` on the event bus (Redis in
+production, the dev log in `make dev`) and the delivery's status DEAD. The entry is written
+first: a worker that dies between the two leaves its claim to expire, another worker tries
+the delivery again, and at worst the stream holds a second entry for it, which a replay
+recognises (the database's status decides; each delivery is queued again once).
+
 Several workers may run it at once: a delivery is claimed by a compare-and-set UPDATE (status
 SENDING with a lease), so only one worker sends it; a worker that dies mid-send leaves a
 SENDING row whose lease expires, and another worker sends it again (at least once; the email's
@@ -20,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from db import Database
+from subgraphs.common.events import DeadLetter, DeadLetterStream
 from subgraphs.common.settings import Settings
 from subgraphs.notifications.channels import (
     Channel,
@@ -32,6 +39,7 @@ from subgraphs.notifications.models import Delivery, Notification, Recipient
 
 log = logging.getLogger("mosaic.notifications.delivery")
 
+DEAD_LETTERS = "notifications"  # the dead-letter stream's queue name on the bus
 LEASE = timedelta(seconds=60)  # a claimed delivery is another worker's again after this
 BATCH = 50
 
@@ -65,6 +73,7 @@ class Deliverer:
     db: Database
     channels: Mapping[str, Channel]
     policy: RetryPolicy
+    dead_letters: DeadLetterStream
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
 
     def breaker(self, channel: str) -> CircuitBreaker:
@@ -171,6 +180,16 @@ class Deliverer:
                     next_in,
                     error,
                 )
+        if status == "DEAD":
+            letter = {
+                "delivery_id": delivery.id,
+                "notification_id": delivery.notification_id,
+                "channel": delivery.channel,
+                "attempts": attempts,
+                "error": error,
+                "failed_at": utcnow().isoformat(),
+            }
+            await self.dead_letters.add_dead_letter(DEAD_LETTERS, letter)
         await self._set(
             delivery.id, status=status, attempts=attempts, last_error=error, next_in=next_in
         )
@@ -225,25 +244,51 @@ def channels_from_settings(settings: Settings) -> dict[str, Channel]:
     return found
 
 
-async def dead_letters(db: Database, limit: int = 100) -> list[Delivery]:
+@dataclass(frozen=True)
+class Letter:
+    """A dead letter as `mosaic notifications dead-letters` shows it: the stream entry and
+    its delivery's status now (DEAD until replayed)."""
+
+    entry: DeadLetter
+    status: str | None  # None: the delivery no longer exists
+
+    @property
+    def delivery_id(self) -> str:
+        return str(self.entry.data.get("delivery_id", ""))
+
+
+async def list_dead_letters(
+    db: Database, letters: DeadLetterStream, limit: int | None = 100
+) -> list[Letter]:
+    """The dead-letter stream's entries, newest first, with their deliveries' statuses."""
+    entries = await letters.dead_letters(DEAD_LETTERS, limit)
+    ids = [str(entry.data.get("delivery_id", "")) for entry in entries]
     async with db.sessions() as session:
-        rows = await session.scalars(
-            select(Delivery)
-            .where(Delivery.status == "DEAD")
-            .order_by(Delivery.updated_at.desc())
-            .limit(limit)
+        rows = await session.execute(
+            select(Delivery.id, Delivery.status).where(Delivery.id.in_(ids))
         )
-        return list(rows)
+        statuses = {row.id: row.status for row in rows}
+    return [Letter(entry, statuses.get(i)) for entry, i in zip(entries, ids, strict=True)]
 
 
-async def replay(db: Database, ids: list[str] | None = None) -> int:
-    """Queue dead letters again (all, or those of `ids`) with a fresh retry budget."""
-    now = utcnow()
-    statement = update(Delivery).where(Delivery.status == "DEAD")
-    if ids:
-        statement = statement.where(Delivery.id.in_(ids))
-    async with db.sessions() as session, session.begin():
-        result = await session.execute(
-            statement.values(status="QUEUED", attempts=0, next_attempt_at=now, updated_at=now)
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+async def replay(db: Database, letters: DeadLetterStream, ids: list[str] | None = None) -> int:
+    """Queue the dead letters again (all, or those whose entry or delivery id is in `ids`)
+    with a fresh retry budget, and remove their entries; how many deliveries were queued.
+
+    The delivery's DEAD -> QUEUED change is a compare-and-set, so a letter replayed twice (two
+    operators, a repeated command, a second entry for one delivery) queues it once."""
+    replayed = 0
+    for letter in await letters.dead_letters(DEAD_LETTERS):
+        delivery_id = str(letter.data.get("delivery_id", ""))
+        if ids and letter.id not in ids and delivery_id not in ids:
+            continue
+        now = utcnow()
+        async with db.sessions() as session, session.begin():
+            result = await session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.status == "DEAD")
+                .values(status="QUEUED", attempts=0, next_attempt_at=now, updated_at=now)
+            )
+            replayed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        await letters.remove_dead_letter(DEAD_LETTERS, letter.id)
+    return replayed

@@ -81,7 +81,8 @@ class Notification(IdMixin, Base):
 
 class Delivery(IdMixin, Base):
     """One channel's delivery of a notification: QUEUED -> SENT, or RETRYING until the limit,
-    then DEAD (the dead letters `mosaic notifications dead-letters` lists and replays)."""
+    then DEAD, with an entry in the bus's dead-letter stream that `mosaic notifications
+    dead-letters` lists and replays (delivery.py)."""
 
     __tablename__ = "deliveries"
     __table_args__ = (

@@ -92,7 +92,9 @@ async def run(settings: Settings, *, consumer: str | None = None) -> None:
     """Consume events and send deliveries until cancelled."""
     db = Database.from_url(settings.database_url_for(NAME), echo=settings.database_echo)
     bus = event_bus_from_settings(settings)
-    deliverer = Deliverer(db, channels_from_settings(settings), RetryPolicy.from_settings(settings))
+    deliverer = Deliverer(
+        db, channels_from_settings(settings), RetryPolicy.from_settings(settings), bus
+    )
     tasks = [
         asyncio.create_task(consume(db, bus, consumer or consumer_name())),
         asyncio.create_task(deliverer.run()),

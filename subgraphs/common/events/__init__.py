@@ -25,6 +25,9 @@ consumer name), and a live consumer claims what a dead one left pending after
 Live fan-out (GraphQL subscriptions): `async with bus.subscribe(types) as events:` sees every
 event published after it entered; nothing is replayed.
 
+Dead letters (work a consumer gave up on: a notification delivery after its last retry) are
+a stream per queue on the same bus: `add_dead_letter`, `dead_letters`, `remove_dead_letter`.
+
 Backends (`MOSAIC_EVENT_BACKEND`): `redis` (production: a stream with consumer groups +
 pub/sub), `sqlite` (`make dev`: one shared log file that every dev process reads and writes),
 `memory` (one process: tests).
@@ -32,7 +35,13 @@ pub/sub), `sqlite` (`make dev`: one shared log file that every dev process reads
 
 from __future__ import annotations
 
-from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS, EventBus, EventPublisher
+from subgraphs.common.events.bus import (
+    DEFAULT_CLAIM_IDLE_SECONDS,
+    DeadLetter,
+    DeadLetterStream,
+    EventBus,
+    EventPublisher,
+)
 from subgraphs.common.events.envelope import Event, matches
 from subgraphs.common.events.memory import InProcessEventBus
 from subgraphs.common.events.redis_streams import RedisEventBus
@@ -41,6 +50,8 @@ from subgraphs.common.settings import Settings
 
 __all__ = [
     "DEFAULT_CLAIM_IDLE_SECONDS",
+    "DeadLetter",
+    "DeadLetterStream",
     "Event",
     "EventBus",
     "EventPublisher",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from subgraphs.common.events.envelope import Event
@@ -12,6 +13,33 @@ from subgraphs.common.events.envelope import Event
 # A consumer that stopped acknowledging (it died) loses its pending events to a live consumer
 # of the same group after this long.
 DEFAULT_CLAIM_IDLE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One entry of a dead-letter stream: work a consumer gave up on, kept until someone
+    replays (or drops) it."""
+
+    id: str  # the entry's id in its stream (Redis: the stream entry id; dev log: its row)
+    data: Mapping[str, Any]
+
+
+class DeadLetterStream(Protocol):
+    """Dead letters live on the bus next to the events (Redis: one stream per queue), so
+    every process of a deployment sees the same ones."""
+
+    async def add_dead_letter(self, queue: str, data: Mapping[str, Any]) -> str:
+        """Append a letter to `queue`'s stream; its entry id."""
+        ...
+
+    async def dead_letters(self, queue: str, limit: int | None = None) -> list[DeadLetter]:
+        """The letters of `queue`, newest first (all of them when `limit` is None)."""
+        ...
+
+    async def remove_dead_letter(self, queue: str, letter_id: str) -> bool:
+        """Remove a letter (it was replayed); False when it was gone already, so of two
+        callers removing one letter exactly one gets True."""
+        ...
 
 
 class EventPublisher(Protocol):
@@ -22,7 +50,7 @@ class EventPublisher(Protocol):
         ...
 
 
-class EventBus(EventPublisher, Protocol):
+class EventBus(EventPublisher, DeadLetterStream, Protocol):
     async def publish(
         self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
     ) -> Event:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS
+from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS, DeadLetter
 from subgraphs.common.events.envelope import Event, matches
 
 
@@ -31,6 +32,8 @@ class InProcessEventBus:
         self._groups: dict[str, _Group] = {}
         self._published = asyncio.Condition()
         self._claim_idle = claim_idle
+        self._dead: dict[str, dict[str, DeadLetter]] = {}  # queue -> id -> letter, oldest first
+        self._dead_ids = itertools.count(1)
 
     async def publish(
         self, type: str, payload: Mapping[str, Any], *, actor_id: str | None = None
@@ -109,6 +112,18 @@ class InProcessEventBus:
             state.pending[index] = (consumer, now)
             return index
         return None
+
+    async def add_dead_letter(self, queue: str, data: Mapping[str, Any]) -> str:
+        letter = DeadLetter(str(next(self._dead_ids)), dict(data))
+        self._dead.setdefault(queue, {})[letter.id] = letter
+        return letter.id
+
+    async def dead_letters(self, queue: str, limit: int | None = None) -> list[DeadLetter]:
+        newest_first = list(reversed(self._dead.get(queue, {}).values()))
+        return newest_first if limit is None else newest_first[:limit]
+
+    async def remove_dead_letter(self, queue: str, letter_id: str) -> bool:
+        return self._dead.get(queue, {}).pop(letter_id, None) is not None
 
     async def ping(self) -> None:
         return None

@@ -1,5 +1,6 @@
 """Events through Redis (production): one stream read by consumer groups for work that must
-not be lost, and pub/sub channels (one per event type) for live fan-out."""
+not be lost, pub/sub channels (one per event type) for live fan-out, and a dead-letter stream
+per queue (`{prefix}dead-letters:{queue}`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import time
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 
-from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS
+from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS, DeadLetter
 from subgraphs.common.events.envelope import Event, matches
 
 
@@ -26,6 +28,7 @@ class RedisEventBus:
         self._redis = aioredis.Redis.from_url(url)
         self._stream = f"{prefix}events"
         self._channel = f"{prefix}events:"
+        self._dead = f"{prefix}dead-letters:"
         self._maxlen = maxlen
         self._claim_idle_ms = max(1, int(claim_idle * 1000))
 
@@ -95,6 +98,25 @@ class RedisEventBus:
                 if fields and matches(event := Event.from_json(fields[b"event"]), types):
                     yield event
                 await self._redis.xack(self._stream, group, entry_id)
+
+    async def add_dead_letter(self, queue: str, data: Mapping[str, Any]) -> str:
+        entry_id = await self._redis.xadd(
+            self._dead + queue,
+            {"letter": orjson.dumps(data)},
+            maxlen=self._maxlen,
+            approximate=True,
+        )
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def dead_letters(self, queue: str, limit: int | None = None) -> list[DeadLetter]:
+        entries: Any = await self._redis.xrevrange(self._dead + queue, count=limit)
+        return [
+            DeadLetter(entry_id.decode(), orjson.loads(fields[b"letter"]))
+            for entry_id, fields in entries
+        ]
+
+    async def remove_dead_letter(self, queue: str, letter_id: str) -> bool:
+        return bool(await self._redis.xdel(self._dead + queue, letter_id))
 
     async def ping(self) -> None:
         await self._redis.ping()

@@ -8,6 +8,7 @@ production (the contract suite runs both):
 - `pending`: handed out, not yet acknowledged, with the consumer and when
   (Redis: the pending entries list); a dead consumer's entries are claimable after
   `claim_idle` seconds (XAUTOCLAIM).
+- `dead_letters`: the dead-letter streams, one `queue` each (Redis: a stream per queue).
 Readers poll (every `poll` seconds) instead of blocking: SQLite has no notifications across
 processes, and a dev machine does not notice a 50 ms delay.
 
@@ -26,7 +27,9 @@ from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS
+import orjson
+
+from subgraphs.common.events.bus import DEFAULT_CLAIM_IDLE_SECONDS, DeadLetter
 from subgraphs.common.events.envelope import Event, matches
 
 T = TypeVar("T")
@@ -38,6 +41,8 @@ CREATE TABLE IF NOT EXISTS groups (name TEXT PRIMARY KEY, next_seq INTEGER NOT N
 CREATE TABLE IF NOT EXISTS pending (
     grp TEXT NOT NULL, seq INTEGER NOT NULL, consumer TEXT NOT NULL, delivered_at REAL NOT NULL,
     PRIMARY KEY (grp, seq));
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, data BLOB NOT NULL);
 """
 
 _TRIM_EVERY = 1000
@@ -192,6 +197,38 @@ class SqliteLogEventBus:
             db.execute("ROLLBACK")
             raise
         return seq, None if found is None else found[0]
+
+    async def add_dead_letter(self, queue: str, data: Mapping[str, Any]) -> str:
+        row_id = await self._run(
+            lambda db: (
+                db.execute(
+                    "INSERT INTO dead_letters (queue, data) VALUES (?, ?)",
+                    (queue, orjson.dumps(data)),
+                ).lastrowid
+            )
+        )
+        return str(row_id)
+
+    async def dead_letters(self, queue: str, limit: int | None = None) -> list[DeadLetter]:
+        rows = await self._run(
+            lambda db: db.execute(
+                "SELECT id, data FROM dead_letters WHERE queue = ? ORDER BY id DESC LIMIT ?",
+                (queue, -1 if limit is None else limit),
+            ).fetchall()
+        )
+        return [DeadLetter(str(row_id), orjson.loads(data)) for row_id, data in rows]
+
+    async def remove_dead_letter(self, queue: str, letter_id: str) -> bool:
+        if not letter_id.isdigit():
+            return False
+        removed = await self._run(
+            lambda db: (
+                db.execute(
+                    "DELETE FROM dead_letters WHERE queue = ? AND id = ?", (queue, int(letter_id))
+                ).rowcount
+            )
+        )
+        return bool(removed)
 
     async def ping(self) -> None:
         await self._run(lambda db: db.execute("SELECT 1").fetchone())

@@ -160,6 +160,26 @@ async def test_type_filter_on_consume(bus: EventBus) -> None:
     await only_a.aclose()  # type: ignore[attr-defined]
 
 
+async def test_dead_letters_are_a_stream_per_queue_shared_by_every_process(
+    make_bus: MakeBus,
+) -> None:
+    writer, reader = make_bus(), make_bus()  # two clients of one log (two processes)
+    first = await writer.add_dead_letter("mail", {"delivery_id": "d1", "attempts": 5})
+    second = await writer.add_dead_letter("mail", {"delivery_id": "d2", "attempts": 5})
+    await writer.add_dead_letter("other", {"delivery_id": "d3"})
+    listed = await reader.dead_letters("mail")
+    assert [(letter.id, letter.data["delivery_id"]) for letter in listed] == [
+        (second, "d2"),
+        (first, "d1"),
+    ]  # newest first, only this queue's
+    assert listed[1].data == {"delivery_id": "d1", "attempts": 5}
+    assert [letter.id for letter in await reader.dead_letters("mail", limit=1)] == [second]
+    removed = await asyncio.gather(*(b.remove_dead_letter("mail", first) for b in (writer, reader)))
+    assert sorted(removed) == [False, True]  # of two replayers exactly one takes it
+    assert [letter.id for letter in await writer.dead_letters("mail")] == [second]
+    assert [letter.data for letter in await writer.dead_letters("other")] == [{"delivery_id": "d3"}]
+
+
 PUBLISHER = """
 import asyncio, sys
 from pathlib import Path

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from db import Database
+from subgraphs.common.events import InProcessEventBus
 from subgraphs.common.settings import Settings
 from subgraphs.notifications.channels import (
     SIGNATURE_HEADER,
@@ -21,7 +22,13 @@ from subgraphs.notifications.channels import (
     EmailChannel,
     WebhookChannel,
 )
-from subgraphs.notifications.delivery import Deliverer, RetryPolicy, dead_letters, replay
+from subgraphs.notifications.delivery import (
+    DEAD_LETTERS,
+    Deliverer,
+    RetryPolicy,
+    list_dead_letters,
+    replay,
+)
 from subgraphs.notifications.models import Delivery
 from subgraphs.notifications.worker import handle
 from tests.subgraphs.notifications.channel_servers import Mailbox, smtp_server, webhook_server
@@ -35,7 +42,7 @@ FAST = RetryPolicy(max_attempts=3, base_seconds=0.01, max_seconds=0.05)
 def deliverer(db: Database, tmp_path: Path, smtp_port: int, **channels: object) -> Deliverer:
     settings = Settings(_env_file=None, data_dir=tmp_path, smtp_port=smtp_port)  # type: ignore[call-arg]
     found = {"email": EmailChannel(settings, timeout=5), **channels}
-    return Deliverer(db, found, FAST)  # type: ignore[arg-type]
+    return Deliverer(db, found, FAST, InProcessEventBus())  # type: ignore[arg-type]
 
 
 async def statuses(db: Database) -> dict[str, str]:
@@ -90,16 +97,34 @@ async def test_smtp_down_retries_then_dead_letter_then_replay_succeeds(
     worker = deliverer(notifications_db, tmp_path, port)
     await handle(notifications_db, None, task_assigned(ALICE, "Later"))
     await until(worker, {"in_app": "SENT", "email": "DEAD"})
-    (dead,) = await dead_letters(notifications_db)
-    assert dead.attempts == FAST.max_attempts
-    assert dead.last_error and dead.last_error.startswith("SMTP:")
+    letters = worker.dead_letters
+    (dead,) = await list_dead_letters(notifications_db, letters)
+    assert dead.status == "DEAD" and dead.entry.data["attempts"] == FAST.max_attempts
+    assert str(dead.entry.data["error"]).startswith("SMTP:")
 
     mailbox = Mailbox()
     with smtp_server(port, mailbox):
-        assert await replay(notifications_db) == 1
+        assert await replay(notifications_db, letters) == 1
+        assert await letters.dead_letters(DEAD_LETTERS) == []  # the letter was taken
+        assert await replay(notifications_db, letters) == 0
         await until(worker, {"in_app": "SENT", "email": "SENT"})
     assert [m["Subject"] for m in mailbox.messages] == ["Task assigned: Later"]
-    assert await dead_letters(notifications_db) == []
+
+
+async def test_a_second_letter_for_one_delivery_replays_it_once(
+    notifications_db: Database, tmp_path: Path
+) -> None:
+    """A worker that died between writing the letter and marking the delivery DEAD leaves a
+    second letter for it when another worker gives up on it again: one replay queues it once."""
+    await add_recipient(notifications_db, ALICE, email="alice@example.com")
+    worker = deliverer(notifications_db, tmp_path, free_port())
+    await handle(notifications_db, None, task_assigned(ALICE, "Twice"))
+    await until(worker, {"in_app": "SENT", "email": "DEAD"})
+    (dead,) = await list_dead_letters(notifications_db, worker.dead_letters)
+    await worker.dead_letters.add_dead_letter(DEAD_LETTERS, dict(dead.entry.data))
+    assert await replay(notifications_db, worker.dead_letters, [dead.delivery_id]) == 1
+    assert await worker.dead_letters.dead_letters(DEAD_LETTERS) == []
+    assert await statuses(notifications_db) == {"in_app": "SENT", "email": "QUEUED"}
 
 
 def test_circuit_breaker_opens_after_five_failures_and_half_opens() -> None:
