@@ -34,6 +34,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """The same instant as an aware UTC datetime; the one rule for "make this UTC".
+
+    A naive datetime is UTC already, so it gets `tzinfo=UTC` attached: every time is stored
+    in UTC, and SQLite gives `DateTime(timezone=True)` columns back without their zone. An
+    aware one is converted with `astimezone(UTC)`: same instant, UTC offset. (Attaching
+    `tzinfo=UTC` to an aware +02:00 time would move it by two hours.)
+    """
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite drops the zone; this puts it back)."""
 
@@ -50,9 +61,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
 
 class IdMixin:

@@ -12,6 +12,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from db.base import as_utc
 from subgraphs.common.errors import BadUserInput
 
 
@@ -138,11 +139,6 @@ def check_time_zone(name: str) -> str:
             f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin"
         ) from error
     return name
-
-
-def as_utc(value: datetime) -> datetime:
-    """Aware UTC. A naive value is UTC already: SQLite gives back stored UTC without a zone."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:

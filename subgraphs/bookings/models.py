@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 models owned by the bookings subgraph (its own database).
 
 Times are stored in UTC (SQLite keeps no zone: every value written is converted to UTC first,
-see `domain.as_utc`). Money is integer minor units plus an ISO 4217 currency.
+see `db.base.as_utc`). Money is integer minor units plus an ISO 4217 currency.
 """
 
 from __future__ import annotations

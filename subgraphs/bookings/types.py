@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from db.base import as_utc
 from subgraphs.bookings import domain, models
-from subgraphs.bookings.domain import as_utc
 from subgraphs.bookings.loaders import Loaders
 from subgraphs.bookings.service.access import parties
 from subgraphs.bookings.service.bookings import booking_listing

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute
 from sqlalchemy.sql.elements import UnaryExpression
 
+from db.base import as_utc
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.pagination import MAX_PAGE_SIZE, Page, check_first
 
@@ -159,8 +160,7 @@ def make_page(rows: Sequence[T], size: int, ordering: Ordering[T], after: str | 
 
 def _encode_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return ["dt", aware.isoformat()]
+        return ["dt", as_utc(value).isoformat()]
     if isinstance(value, date):
         return ["d", value.isoformat()]
     return value

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from db.base import as_utc
+
 
 def version_from(updated_at: datetime) -> int:
     """`updated_at` as integer microseconds since the epoch (a naive time is UTC: SQLite)."""
-    if updated_at.tzinfo is None:
-        updated_at = updated_at.replace(tzinfo=UTC)
-    delta = updated_at - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = as_utc(updated_at) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from db.base import as_utc
 from subgraphs.common.events import Event
 from subgraphs.search import documents as docs
 from subgraphs.search.backends import SearchBackend
@@ -66,8 +67,7 @@ Change = Upsert | Delete | Members | DeleteProject
 def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(datetime.fromisoformat(value))
 
 
 def product_document(p: Mapping[str, Any]) -> Document:

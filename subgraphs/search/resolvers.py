@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
 
 import strawberry
 from strawberry.types import Info
 
+from db.base import as_utc
 from subgraphs.common.context import Context
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageInfo
@@ -57,20 +57,14 @@ def _types(types: list[SearchType] | None) -> frozenset[str] | None:
     return None if types is None else frozenset(t.value for t in types)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _filters(given: SearchFilter | None) -> docs.Filters:
     if given is None:
         return docs.Filters()
     return docs.Filters(
         category_id=given.category_id,
         tags=tuple(dict.fromkeys(given.tags)),
-        created_from=_utc(given.created_from),
-        created_to=_utc(given.created_to),
+        created_from=None if given.created_from is None else as_utc(given.created_from),
+        created_to=None if given.created_to is None else as_utc(given.created_to),
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from db import Database, new_id
+from db.base import as_utc
 from subgraphs.common.auth import ROLES, Caller
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs.common.events import EventPublisher
@@ -95,11 +96,6 @@ def _profile(user: User) -> dict[str, Any]:
     on the internal bus, never through the router; no secret (password hash, tokens) is ever
     part of one."""
     return {"user_id": user.id, "email": user.email, "name": user.name}
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class UserService:
@@ -307,7 +303,7 @@ class UserService:
             token = await self._lock_token_family(session, refresh_token)
             if token is None or token.revoked_at is not None:
                 raise Unauthenticated("Invalid refresh token")
-            if _aware(token.expires_at) <= now:
+            if as_utc(token.expires_at) <= now:
                 raise Unauthenticated("Refresh token expired")
             if token.used_at is not None:
                 # Used before: someone replays a rotated token. Revoke the whole family.

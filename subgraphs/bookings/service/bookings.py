@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.base import as_utc
 from subgraphs.bookings.domain import (
     CANCEL,
     BookingRole,
@@ -23,7 +24,6 @@ from subgraphs.bookings.domain import (
     SlotStatus,
     Transition,
     acting_as,
-    as_utc,
     price_of,
     utcnow,
 )

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import Select, delete, select
 
+from db.base import as_utc
 from subgraphs.bookings.domain import (
     Period,
     SlotStatus,
-    as_utc,
     check_periods,
     utcnow,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import Database
 from db import migrations as db_migrations
+from db.base import as_utc
 from subgraphs.search import documents as docs
 from subgraphs.search.documents import Document, SearchQuery
 from subgraphs.search.text import render_snippet, words
@@ -70,9 +71,7 @@ PROJECTS = Table(
 
 
 def utc_text(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 class SqlBackend:

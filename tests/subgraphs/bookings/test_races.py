@@ -20,7 +20,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from db import Database
-from subgraphs.bookings.domain import CANCEL, CONFIRM, BookingStatus, Period, as_utc
+from db.base import as_utc
+from subgraphs.bookings.domain import CANCEL, CONFIRM, BookingStatus, Period
 from subgraphs.bookings.models import Booking, BookingStatusChange, Slot
 from subgraphs.bookings.service import bookings
 from subgraphs.bookings.service import slots as slot_service

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from db.base import as_utc
 from subgraphs.bookings.domain import (
     CANCEL,
     COMPLETE,
@@ -20,7 +21,6 @@ from subgraphs.bookings.domain import (
     ProfessionalFilter,
     ProfessionalInput,
     Transition,
-    as_utc,
     utcnow,
 )
 from subgraphs.bookings.models import Booking, BookingStatusChange, Slot
