@@ -114,6 +114,10 @@ async def test_update_checks_version_and_reports_changes(
     recorded.published.clear()
     same = await tasks.update_task(unit_for(ALICE), task.id, 3, TaskChanges(title="t"))
     assert same.version == 3 and recorded.published == []
+    # A write that would change nothing still refuses a stale version: the caller learns that
+    # what it read is gone, as a real edit would.
+    with pytest.raises(Conflict, match="version 2 is stale"):
+        await tasks.update_task(unit_for(ALICE), task.id, 2, TaskChanges(title="t"))
 
 
 async def test_status_changes_track_completion(
@@ -149,6 +153,10 @@ async def test_assign_only_members(
     assert (assigned.assignee_id, assigned.version) == (BOB, 2)
     assert recorded.published[-1].type == "task.assigned"
     assert recorded.published[-1].payload["previous_assignee_id"] is None
+    again = await tasks.assign_task(unit_for(ALICE), task.id, BOB, version=2)
+    assert again.version == 2  # already Bob's: no write, no new version
+    with pytest.raises(Conflict):
+        await tasks.assign_task(unit_for(ALICE), task.id, BOB, version=1)
     unassigned = await tasks.assign_task(unit_for(BOB), task.id, None)
     assert unassigned.assignee_id is None
     assert recorded.published[-1].payload["previous_assignee_id"] == BOB
