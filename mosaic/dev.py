@@ -102,12 +102,14 @@ def router_spec(
     # The router verifies tokens with the users subgraph's keys, so the authorization
     # directives (@authenticated, @requiresScopes) see who is calling.
     users = next((spec for spec in subgraphs if spec.name == "users"), None)
-    defaults = (
+    jwks = (
         (("MOSAIC_ROUTER_JWT_JWKS_URL", f"{users.base_url}/.well-known/jwks.json"),)
         if users is not None
         else ()
     )
-    return ProcessSpec("router", argv, host, base_port, defaults)
+    # The playground's "Query plan" box works out of the box (never in production).
+    plans = (("MOSAIC_ROUTER_EXPOSE_QUERY_PLAN", "true"),)
+    return ProcessSpec("router", argv, host, base_port, (*jwks, *plans))
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -1,4 +1,5 @@
-"""Session-wide real servers: one throwaway PostgreSQL and one Redis per test process."""
+"""Session-wide real servers: one throwaway PostgreSQL and one Redis per test process, and
+`make dev`'s whole stack (`mosaic dev`) for the end-to-end tests that need it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.utils.dev_stack import DevStack, dev_stack_running
 from tests.utils.servers import PostgresServer, RedisServer, postgres_server, redis_server
 
 _database_names = itertools.count()
@@ -16,6 +18,13 @@ _database_names = itertools.count()
 def postgres() -> Iterator[PostgresServer]:
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    """`mosaic dev` on free ports and a fresh data directory (started once per test process)."""
+    with dev_stack_running(tmp_path_factory.mktemp("dev-stack")) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import orjson
 from router.auth.jwt import AuthError, token_from
 from router.pipeline import GraphQLRequest
 from router.pipeline import GraphQLResponse as Response
+from router.pipeline.read import PLAN_HEADER
 from router.server.edge import Refused
 from router.settings import RouterSettings
 from router.subscriptions.adapter import Disconnected, WebSocket
@@ -25,6 +26,7 @@ from router.subscriptions.types import CloseCode
 
 log = logging.getLogger("mosaic.router")
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+WANT_PLAN = PLAN_HEADER.decode()  # as a header of the upgrade or a connection_init key
 
 
 def _cookie_origin_trusted(origin: str | None, host: str | None, settings: RouterSettings) -> bool:
@@ -57,6 +59,7 @@ class Connection:
         self.acknowledged = False
         self.headers: tuple[tuple[str, str], ...] = ()
         self.authorization = ""
+        self.want_plan = False  # x-mosaic-query-plan on the upgrade or in connection_init
         headers = {k.lower(): v for k, v in upgrade_headers}
         # Browsers send cookies with any page's websocket: the auth cookie counts only for a
         # page of this origin or of a credentialed CORS origin (cross-site websocket hijacking).
@@ -137,6 +140,9 @@ class Connection:
         params = payload if isinstance(payload, dict) else {}
         pairs = [*self.upgrade_headers, *((k, v) for k, v in params.items() if isinstance(v, str))]
         self.headers = self.streams.forwarded(pairs)
+        self.want_plan = self.settings.query_plan_exposed and any(
+            name.lower() == WANT_PLAN and value.lower() in ("1", "true") for name, value in pairs
+        )
         self.authorization = dict(self.headers).get("authorization", "")
         if not self.authorization:  # Authorization outside the propagated headers still counts
             for name, value in pairs:
@@ -197,6 +203,7 @@ class Connection:
             headers=headers,
             claims=claims,
             caller=self.authorization,
+            want_plan=self.want_plan,
         )
 
     async def start(self, id: str, payload: dict[str, Any]) -> None:

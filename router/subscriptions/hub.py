@@ -112,6 +112,7 @@ class Source:
         self.request = request
         self.planned = planned
         self.subscribers: set[Subscriber] = set()
+        self.want_plan: set[Subscriber] = set()  # their events carry extensions.queryPlan
         self.events = 0
         self._follow: asyncio.Task[None] | None = None
         self.task = asyncio.get_running_loop().create_task(self._run())
@@ -192,9 +193,15 @@ class Source:
         if problems:
             body["extensions"] = {"valueCompletion": problems}
         encoded = orjson.dumps(body)
+        planned_body = encoded
+        if self.want_plan:  # the plan (Subscription node, per-event fetches) for who asked
+            plan = planned.prepared.plan
+            assert plan is not None  # every subscription is planned (_Planned)
+            extensions = {**body.get("extensions", {}), "queryPlan": plan.pretty()}
+            planned_body = orjson.dumps({**body, "extensions": extensions})
         self.events += 1
         for subscriber in tuple(self.subscribers):
-            subscriber.push(encoded)
+            subscriber.push(planned_body if subscriber in self.want_plan else encoded)
 
     async def reload(self) -> None:
         """Re-plan on the current state: raises RequestError when the operation no longer
@@ -213,6 +220,7 @@ class Source:
 
     def detach(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        self.want_plan.discard(subscriber)
         self.hub.subscribers -= 1
         if not self.subscribers:
             self.hub.forget(self)
@@ -263,6 +271,8 @@ class Hub:
             source = self.sources[key] = Source(self, key, request, planned)
         subscriber = Subscriber(self.queue_limit)
         source.subscribers.add(subscriber)
+        if request.want_plan:
+            source.want_plan.add(subscriber)
         subscriber.on_close = source.detach
         self.subscribers += 1
         return subscriber

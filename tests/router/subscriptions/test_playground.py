@@ -1,6 +1,7 @@
-"""The GraphiQL playground in a real browser (Debian's headless Chromium through playwright-core):
-the page and its assets come from the router only, a query shows its plan, a subscription started
-in the page shows the event; a screenshot is kept in .build/test-output/. Plus the switch:
+"""The GraphiQL playground in a real browser (Debian's headless Chromium through playwright-core)
+on `make dev`'s stack: the page and its assets come from the router only, a query shows its plan,
+the notificationAdded subscription started in the page shows its plan and the event of a task
+assigned through the router; a screenshot is kept in .build/test-output/. Plus the switch:
 off in production unless enabled."""
 
 from __future__ import annotations
@@ -14,39 +15,60 @@ import httpx
 import pytest
 
 from tests.router.subscriptions.conftest import federation_running
+from tests.utils.dev_stack import DEMO_PROJECT, DevStack
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = Path(__file__).with_name("playground.mjs")
 OUTPUT = ROOT / ".build" / "test-output"
 
 
+QUERY = "{ me { name } projects { edges { node { name } } } }"
+SUBSCRIPTION = """subscription {
+  notificationAdded {
+    type title recipient { name } subject { ... on Task { title project { name } } }
+  }
+}"""
+
+
 @pytest.mark.peers
-async def test_playground_runs_a_query_with_its_plan_and_a_subscription(tmp_path: Path) -> None:
+async def test_playground_on_the_dev_stack(dev_stack: DevStack) -> None:
+    """The issue's flow in the browser on `make dev`'s stack: a query with its plan, the
+    notificationAdded subscription with its Subscription plan, and the event of a task assigned
+    through the router (fields of notifications, users and tasks) shown on the page."""
     assert shutil.which("chromium"), "Debian's chromium is missing: run `make chromium`"
     OUTPUT.mkdir(parents=True, exist_ok=True)
     screenshot = OUTPUT / "playground.png"
     screenshot.unlink(missing_ok=True)
-    async with federation_running(tmp_path, expose_query_plan=True) as federation:
-        args = {"router": federation.router, "inbox": federation.inbox, "token": "alice",
-                "screenshot": str(screenshot)}  # fmt: skip
-        process = await asyncio.create_subprocess_exec(
-            "node", str(SCRIPT), json.dumps(args),
-            cwd=ROOT / "tests" / "peers", stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
+    admin = await dev_stack.sign_in("admin@mosaic.dev")
+    alice = await dev_stack.sign_in("alice@mosaic.dev")
+    admin_id = await dev_stack.user_id(admin)
+    task_id, title = await dev_stack.task_to_assign(alice, admin_id)
+    args = {"router": dev_stack.router, "token": admin, "assigner": alice, "taskId": task_id,
+            "assigneeId": admin_id, "query": QUERY, "subscription": SUBSCRIPTION,
+            "expect": ['"task.assigned"', f'"title": "{title}"', DEMO_PROJECT],
+            "screenshot": str(screenshot)}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        "node", str(SCRIPT), json.dumps(args),
+        cwd=ROOT / "tests" / "peers", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 240)
     lines = stdout.decode().strip().splitlines()
     assert lines, stderr.decode()
     result = json.loads(lines[-1])
     assert result["ok"], result
     assert result["offOrigin"] == []  # no CDN: every script and style came from the router
-    assert 'Fetch(service: "people")' in result["plan"]
-    assert json.loads(result["query"]) == {"data": {"person": {"name": "Ada"}}}
-    event = json.loads(result["event"])
-    assert event["data"]["messageAdded"] == {
-        "text": "from the browser",
-        "author": {"name": "Grace"},
-    }
+    assert 'Fetch(service: "users")' in result["plan"]
+    assert 'Fetch(service: "tasks")' in result["plan"]
+    assert json.loads(result["query"])["data"]["me"] == {"name": "Ada Admin"}
+    plan = result["subscriptionPlan"]  # the Subscription node and the fetches of each event
+    assert "Subscription {" in plan and "Primary: {" in plan and "Rest: {" in plan
+    for service in ("notifications", "users", "tasks"):
+        assert f'Fetch(service: "{service}")' in plan, plan
+    event = json.loads(result["event"])["data"]["notificationAdded"]
+    assert event["type"] == "task.assigned" and title in event["title"]
+    assert event["recipient"] == {"name": "Ada Admin"}
+    assert event["subject"] == {"title": title, "project": {"name": DEMO_PROJECT}}
     assert screenshot.stat().st_size > 10_000
     print(f"playground screenshot: {screenshot}")
 
