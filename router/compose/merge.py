@@ -204,7 +204,8 @@ def merge_enum(ctx: MergeContext, dest: MType) -> None:
 
 
 def add_interface_object_fields(ctx: MergeContext) -> None:
-    """Implementations get the fields an @interfaceObject adds, with a bare @join__field."""
+    """Implementations get the fields an @interfaceObject adds, with a bare @join__field and
+    the field's authorization requirements (as Apollo: the only way to guard such a field)."""
     for interface in ctx.types.values():
         if interface.kind != "interface":
             continue
@@ -219,7 +220,8 @@ def add_interface_object_fields(ctx: MergeContext) -> None:
                 copy = MField(
                     name=f.name, description=f.description, inaccessible=f.inaccessible,
                     tags=list(f.tags), deprecated=f.deprecated, type=f.type, args=dict(f.args),
-                    joins=[JoinField(graph=None)],
+                    joins=[JoinField(graph=None)], authenticated=f.authenticated,
+                    scopes=f.scopes, policies=f.policies,
                 )  # fmt: skip
                 implementation.fields[name] = copy
 

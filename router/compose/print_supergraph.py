@@ -149,16 +149,23 @@ class _Printer:
         """Printed before the join__ directives (Apollo merges @inaccessible first)."""
         return ["@inaccessible"] if element.inaccessible else []
 
-    def common(self, element: MElement) -> list[str]:
+    @staticmethod
+    def authorization(element: MElement) -> list[str]:
         out: list[str] = []
-        out += [f"@tag(name: {_string(tag)})" for tag in element.tags]
-        out += [print_ast(d) for d in element.directives]
         if element.authenticated:
             out.append("@authenticated")
         if element.scopes is not None:
             out.append(f"@requiresScopes(scopes: {_string_lists(element.scopes)})")
         if element.policies is not None:
             out.append(f"@policy(policies: {_string_lists(element.policies)})")
+        return out
+
+    def common(self, element: MElement, authorization: bool = True) -> list[str]:
+        out: list[str] = []
+        out += [f"@tag(name: {_string(tag)})" for tag in element.tags]
+        out += [print_ast(d) for d in element.directives]
+        if authorization:
+            out += self.authorization(element)
         if element.cost is not None:
             out.append(f"@cost(weight: {element.cost})")
         if element.list_size is not None:
@@ -200,8 +207,12 @@ class _Printer:
         line += f": {print_ast(f.type)}"
         if input_field and f.default is not None:
             line += f" = {print_value(f.default)}"
-        directives = self.leading(f) + [self.join_field(j) for j in f.joins or ()]
-        directives += self.common(f)
+        # A field an @interfaceObject adds to an implementation: Apollo copies the interface
+        # field's authorization before adding the bare @join__field.
+        copied = f.joins == [JoinField(graph=None)]
+        directives = self.leading(f) + (self.authorization(f) if copied else [])
+        directives += [self.join_field(j) for j in f.joins or ()]
+        directives += self.common(f, authorization=not copied)
         if directives:
             line += " " + " ".join(directives)
         return out + line

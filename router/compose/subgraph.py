@@ -171,6 +171,14 @@ class Subgraph:
     compose_directives: list[str]
     directive_defs: dict[str, DirectiveDefinitionNode]
     fed1: bool = False
+    directive_names: dict[str, str] = field(default_factory=dict)  # name in schema -> federation
+
+    def local_name(self, federation_name: str) -> str:
+        """What this subgraph calls a federation directive (`@link` imports may rename it)."""
+        for local, name in self.directive_names.items():
+            if name == federation_name:
+                return local
+        return federation_name
 
     def type(self, name: str) -> TypeDef | None:
         return self.types.get(name)
@@ -531,6 +539,7 @@ def parse_subgraph(name: str, url: str, sdl: str) -> tuple[Subgraph | None, list
         compose_directives=builder.compose_directives,
         directive_defs=builder.directive_defs,
         fed1=builder.fed1,
+        directive_names=builder.directive_names,
     )
     _apply_fake_externals(subgraph)
     if subgraph.fed1:

@@ -11,6 +11,7 @@ from graphql.error import GraphQLSyntaxError
 from router.compose.errors import CompositionError
 from router.compose.subgraph import (
     BUILTIN_SCALARS,
+    Common,
     Field,
     Subgraph,
     TypeDef,
@@ -19,6 +20,12 @@ from router.compose.subgraph import (
 )
 from router.federation.fieldset import parse_field_set
 
+# The authorization directives, in Apollo's order of checking, and whether an element has one.
+AUTHORIZATION: tuple[tuple[str, Callable[[Common], bool]], ...] = (
+    ("authenticated", lambda e: e.authenticated),
+    ("requiresScopes", lambda e: e.scopes is not None),
+    ("policy", lambda e: e.policies is not None),
+)
 LABEL = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
 PERCENT = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")
 COMPOSITE = ("object", "interface", "union")
@@ -326,7 +333,37 @@ class _Checker:
                     )
         self.check_interface_keys()
         self.check_external_used()
+        self.check_authorization_placement()
         return self.errors
+
+    def check_authorization_placement(self) -> None:
+        """@authenticated, @requiresScopes and @policy cannot go on interfaces, interface fields
+        or @interfaceObject types (Apollo since federation 2.9.4: an interface's requirements
+        are derived from its implementations instead)."""
+        for directive, applied in AUTHORIZATION:
+            local = self.sg.local_name(directive)
+            for typedef in self.sg.types.values():
+                kind = "interface" if typedef.kind == "interface" else "interface object"
+                if typedef.kind == "interface" or typedef.interface_object:
+                    if applied(typedef):
+                        self._misplaced(local, kind, typedef.name, typedef.name, None)
+                if typedef.kind != "interface":
+                    continue
+                for f in typedef.fields.values():
+                    if applied(f):
+                        self._misplaced(local, "field", f"{typedef.name}.{f.name}",
+                                        typedef.name, f.name)  # fmt: skip
+
+    def _misplaced(
+        self, directive: str, kind: str, coordinate: str, type_: str, f: str | None
+    ) -> None:
+        self.error(
+            "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+            f'Invalid use of @{directive} on {kind} "{coordinate}": @{directive} cannot be '
+            "applied on interfaces, interface fields and interface objects",
+            type_,
+            f,
+        )
 
     def check_interface_keys(self) -> None:
         for typedef in self.sg.types.values():
