@@ -1,4 +1,13 @@
 # One image for every Mosaic Python service (subgraphs and router); the command picks one.
+
+# The router's playground assets (GraphiQL and React from npm, what `make playground` builds),
+# so `docker build` on a clean clone gives an image whose playground works without a CDN.
+FROM node:20-slim AS playground
+WORKDIR /build
+COPY router/server/playground/package.json router/server/playground/package-lock.json \
+     router/server/playground/build.sh ./
+RUN sh build.sh npm assets
+
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -16,6 +25,8 @@ COPY pyproject.toml README.md supergraph.yaml ./
 COPY db ./db
 COPY mosaic ./mosaic
 COPY router ./router
+# (No .gitignore in the image, so the wheel installed below carries these built files too.)
+COPY --from=playground /build/assets ./router/server/playground/assets
 COPY subgraphs ./subgraphs
 # The subgraph SDLs and the composed supergraph (`mosaic compose`, `mosaic router`), and the
 # compose file's supergraph config (docker/supergraph.yaml, routing URLs at service names).

@@ -44,19 +44,14 @@ nginx:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
 
 # The router's GraphiQL playground assets, from npm at build time into
-# router/server/playground/assets/ (served by the router itself: no CDN).
+# router/server/playground/assets/ (served by the router itself: no CDN). The Dockerfile's
+# `playground` stage runs the same script, so an image has them without this target.
 PLAYGROUND := router/server/playground
-PLAYGROUND_FILES := graphiql/graphiql.min.js graphiql/graphiql.min.css \
-	react/umd/react.production.min.js react-dom/umd/react-dom.production.min.js
-$(PLAYGROUND)/assets/.built: $(PLAYGROUND)/package.json $(PLAYGROUND)/package-lock.json
+$(PLAYGROUND)/assets/.built: $(PLAYGROUND)/package.json $(PLAYGROUND)/package-lock.json $(PLAYGROUND)/build.sh
 	@if ! command -v npm >/dev/null; then \
 		echo "npm not found: no playground assets (the router's page says how to build them)"; \
 	else \
-		rm -rf .build/playground && mkdir -p .build/playground $(PLAYGROUND)/assets && \
-		cp $(PLAYGROUND)/package.json $(PLAYGROUND)/package-lock.json .build/playground/ && \
-		npm ci --prefix .build/playground --no-audit --no-fund --loglevel=error && \
-		for f in $(PLAYGROUND_FILES); do cp .build/playground/node_modules/$$f $(PLAYGROUND)/assets/ || exit 1; done && \
-		cp .build/playground/node_modules/graphiql/LICENSE $(PLAYGROUND)/assets/graphiql.LICENSE && \
+		rm -rf .build/playground && sh $(PLAYGROUND)/build.sh .build/playground $(PLAYGROUND)/assets && \
 		touch $@; \
 	fi
 
