@@ -48,6 +48,11 @@ class RouterSettings(BaseSettings):
     # Guards, checked before expensive work; 0 turns one off. Far above what real operations
     # need, far below what an attack sends.
     max_body_bytes: int = 2_000_000  # 413 above this (Apollo Router's default)
+    # File uploads (multipart/form-data, the GraphQL multipart request spec): a file larger
+    # than this is refused (413) as soon as it passes it; so is a request with more files.
+    uploads: bool = True
+    upload_max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    upload_max_files: int = Field(default=20, gt=0)
     max_tokens: int = 15_000  # lexical tokens the parser reads (Apollo Router's default)
     max_depth: int = 64
     max_aliases: int = 1_000

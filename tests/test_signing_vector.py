@@ -7,6 +7,7 @@ import hashlib
 import hmac
 
 from router.executor.signing import signature as router_signature
+from router.executor.signing import streamed_signature
 from subgraphs.common.signing import signature as subgraph_signature
 
 KEY = b"k" * 32
@@ -27,3 +28,9 @@ def test_router_and_subgraphs_sign_the_same_message() -> None:
         router_signature(KEY, "POST", "/graphql", 1700000000, "abc1", BODY + b" "),
     ):
         assert changed != EXPECTED
+
+
+def test_a_body_signed_in_chunks_signs_the_same_message() -> None:
+    """Uploads are signed while read from disk in pieces (router/executor/upload.py)."""
+    chunks = [BODY[:7], b"", BODY[7:30], BODY[30:]]
+    assert streamed_signature(KEY, "POST", "/graphql", 1700000000, "abc1", chunks) == EXPECTED

@@ -19,6 +19,7 @@ import orjson
 
 from router.executor.http1 import HttpError, Origin
 from router.executor.signing import Signer
+from router.executor.upload import MultipartBody
 from router.singleflight import SingleFlight
 from router.traffic.breaker import Breaker
 
@@ -184,17 +185,32 @@ class SubgraphClients:
             ) from None
         except HttpError as error:
             raise SubgraphFailure(f"HTTP fetch failed from '{service}': {error}") from None
+        return _answer(service, status, raw), captured
+
+    async def upload(
+        self,
+        service: str,
+        body: MultipartBody,
+        headers: tuple[tuple[str, str], ...] = (),
+        idempotent: bool = False,
+        request_id: str = "",
+    ) -> Answer:
+        """A request carrying files (router/executor/upload.py): streamed from the spool, signed
+        over the streamed body, never shared with another request; a query is re-sent after a
+        stale keep-alive connection (the body is read afresh), a mutation never."""
+        origin = self._origins.get(service) or self._origin(service)
+        if self.signer is not None:
+            headers = (*headers, self.signer.streamed_header("POST", origin.target, body))
+        head = origin.stream_head(body.content_type, body.length, headers, request_id)
         try:
-            payload = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            status, raw, captured = await origin.post_stream(head, body, idempotent)
+        except TimeoutError:
             raise SubgraphFailure(
-                f"HTTP fetch failed from '{service}': {status}: invalid JSON response"
+                f"HTTP fetch failed from '{service}': request timed out", retryable=False
             ) from None
-        if not isinstance(payload, dict) or ("data" not in payload and "errors" not in payload):
-            raise SubgraphFailure(
-                f"HTTP fetch failed from '{service}': {status}: not a GraphQL response"
-            )
-        return payload, captured
+        except (HttpError, OSError) as error:
+            raise SubgraphFailure(f"HTTP fetch failed from '{service}': {error}") from None
+        return _answer(service, status, raw), captured
 
     def details(self) -> dict[str, Any]:
         """Per subgraph: its circuit breaker and connection pool, for /ready."""
@@ -217,3 +233,18 @@ class SubgraphClients:
         origins, self._origins = self._origins, {}
         for origin in origins.values():
             origin.close()
+
+
+def _answer(service: str, status: int, raw: bytes) -> dict[str, Any]:
+    """A subgraph's response body as a GraphQL response, or the failure it is."""
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise SubgraphFailure(
+            f"HTTP fetch failed from '{service}': {status}: invalid JSON response"
+        ) from None
+    if not isinstance(payload, dict) or ("data" not in payload and "errors" not in payload):
+        raise SubgraphFailure(
+            f"HTTP fetch failed from '{service}': {status}: not a GraphQL response"
+        )
+    return payload

@@ -15,6 +15,7 @@ import asyncio
 import ssl
 import zlib
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,6 +64,8 @@ class Connection(asyncio.Protocol):
         self.closed = False
         self.dropped = False  # left its pool (closed, or about to be)
         self.idle_since = 0.0
+        self.writable: asyncio.Future[None] | None = None  # set while the transport is paused
+        self.partial = False  # a streamed body was cut short
         self._reset()
 
     def _reset(self) -> None:
@@ -84,12 +87,46 @@ class Connection(asyncio.Protocol):
         self.transport.write(data)
         return waiter
 
+    async def send_stream(
+        self, head: bytes, chunks: Iterable[bytes]
+    ) -> asyncio.Future[tuple[int, bytes, bool, Captured]]:
+        """`send` for a large body: written chunk by chunk, waiting whenever the transport's
+        buffer is full (so memory stays flat), and stopping early if the answer (a refusal)
+        or a failure came first."""
+        assert self.transport is not None
+        self._reset()
+        self.waiter = waiter = self.loop.create_future()
+        transport = self.transport
+        transport.write(head)
+        for chunk in chunks:
+            if waiter.done() or self.closed:
+                self.partial = True  # the rest of the body was never sent: not reusable
+                break
+            transport.write(chunk)
+            writable = self.writable
+            if writable is not None:
+                await asyncio.wait((writable, waiter), return_when=asyncio.FIRST_COMPLETED)
+        return waiter
+
     def close(self) -> None:
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+        self._resume()
+
+    def _resume(self) -> None:
+        writable, self.writable = self.writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
 
     # asyncio.Protocol
+
+    def pause_writing(self) -> None:
+        if self.writable is None:
+            self.writable = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        self._resume()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -122,6 +159,7 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self._resume()
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             if self.received:
@@ -265,6 +303,68 @@ class Origin:
                 head = head.replace(DEFAULTED_HEADERS[lowered], b"")
             extra.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
         return b"%scontent-length: %d\r\n%s\r\n%s" % (head, len(body), b"".join(extra), body)
+
+    def stream_head(
+        self,
+        content_type: str,
+        length: int,
+        headers: tuple[tuple[str, str], ...],
+        request_id: str = "",
+    ) -> bytes:
+        """The head of a request whose body is streamed (an upload): `encode` without the body,
+        with its own Content-Type."""
+        head = self.head.replace(
+            DEFAULTED_HEADERS["content-type"], f"content-type: {content_type}\r\n".encode()
+        )
+        extra = [b"content-length: %d\r\n" % length]
+        if request_id:
+            extra.append(b"x-request-id: %s\r\n" % request_id.encode("latin-1"))
+        for name, value in headers:
+            lowered = name.lower()
+            if (
+                lowered in FRAMING_HEADERS
+                or lowered == "content-type"
+                or "\r" in value
+                or "\n" in value
+            ):
+                continue
+            if lowered in DEFAULTED_HEADERS:
+                head = head.replace(DEFAULTED_HEADERS[lowered], b"")
+            extra.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+        return head + b"".join(extra) + b"\r\n"
+
+    async def post_stream(
+        self, head: bytes, chunks: Iterable[bytes], retry: bool = False
+    ) -> tuple[int, bytes, Captured]:
+        """`post` of a streamed body (`chunks` is iterated once per attempt, so it must be
+        re-iterable when `retry` is set)."""
+        loop = self.loop
+        deadline = loop.time() + self.timeout
+        conn = self._idle()
+        reused = conn is not None
+        if conn is None:
+            conn, reused = await self._acquire(deadline)
+        retried = False
+        while True:
+            waiter: asyncio.Future[tuple[int, bytes, bool, Captured]] | None = None
+            try:
+                async with asyncio.timeout_at(deadline):
+                    waiter = await conn.send_stream(head, chunks)
+                    status, body, keep_alive, captured = await waiter
+            except _Stale:
+                self._drop(conn)
+                if not reused or retried or not retry:
+                    raise
+                retried = True
+                conn, reused = await self._acquire(deadline)
+                continue
+            except BaseException:
+                if waiter is not None and not waiter.done():
+                    waiter.cancel()
+                self._drop(conn)
+                raise
+            self._release(conn, keep_alive and not conn.partial)
+            return status, body, captured
 
     async def post(self, data: bytes, retry: bool = True) -> tuple[int, bytes, Captured]:
         """Send an encoded request; (status, body, captured response headers).

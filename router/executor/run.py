@@ -21,6 +21,7 @@ from router.executor.merge import (
     objects_at,
     paths_of,
 )
+from router.executor.upload import MultipartBody, Uploads, multipart_body
 from router.planner.plan import (
     ConditionNode,
     FetchNode,
@@ -48,6 +49,7 @@ class Execution:
     paths: PathCache = field(default_factory=PathCache)  # kept in step with `data`
     response_headers: list[tuple[str, bytes, bytes]] = field(default_factory=list)
     fetches: int = 0  # subgraph responses received
+    uploads: Uploads | None = None  # the client's files (a multipart request)
 
 
 class Executor:
@@ -72,10 +74,11 @@ class Executor:
         headers: tuple[tuple[str, str], ...],
         representations: Mapping[int, Representations],
         request_id: str = "",
+        uploads: Uploads | None = None,
     ) -> Execution:
         """Run `plan`; `representations` are its entity fetches' compiled requires, made once
-        with the plan (router/pipeline/plan.py)."""
-        state = Execution(variables, headers, representations, request_id)
+        with the plan (router/pipeline/plan.py); `uploads`: the files some root fetches carry."""
+        state = Execution(variables, headers, representations, request_id, uploads=uploads)
         if isinstance(plan.node, SubscriptionNode):
             raise TypeError("a subscription plan runs per event (Executor.execute_event)")
         if plan.node is not None:
@@ -126,12 +129,27 @@ class Executor:
             payload["operationName"] = node.operation_name
         return orjson.dumps(payload)
 
-    async def _send(self, node: FetchNode, state: Execution, body: bytes) -> dict[str, Any] | None:
+    @staticmethod
+    def _upload_body(node: FetchNode, state: Execution, uploads: Uploads) -> MultipartBody:
+        variables = {k: state.variables[k] for k in node.variable_usages if k in state.variables}
+        payload: dict[str, Any] = {"query": node.operation, "variables": variables}
+        if node.operation_name:
+            payload["operationName"] = node.operation_name
+        return multipart_body(payload, uploads, uploads.variables)
+
+    async def _send(
+        self, node: FetchNode, state: Execution, body: bytes | MultipartBody
+    ) -> dict[str, Any] | None:
         try:
             idempotent = node.operation_kind == "query"
-            payload, headers = await self.clients.fetch(
-                node.service, body, state.headers, idempotent, state.request_id
-            )
+            if isinstance(body, bytes):
+                payload, headers = await self.clients.fetch(
+                    node.service, body, state.headers, idempotent, state.request_id
+                )
+            else:
+                payload, headers = await self.clients.upload(
+                    node.service, body, state.headers, idempotent, state.request_id
+                )
         except SubgraphFailure as failure:
             state.errors.append(
                 {
@@ -146,7 +164,13 @@ class Executor:
         return payload
 
     async def root_fetch(self, node: FetchNode, state: Execution) -> None:
-        response = await self._send(node, state, self._body(node, state, None))
+        uploads = state.uploads
+        body: bytes | MultipartBody
+        if uploads is not None and not uploads.variables.isdisjoint(node.variable_usages):
+            body = self._upload_body(node, state, uploads)
+        else:
+            body = self._body(node, state, None)
+        response = await self._send(node, state, body)
         if response is not None:
             self._root_response(node, state, response)
 

@@ -14,19 +14,28 @@ import hmac
 import itertools
 import os
 import time
+from collections.abc import Iterable
 
 HEADER = "x-mosaic-signature"
 
 
+def _head(method: str, path: str, timestamp: int, nonce: str) -> bytes:
+    """What the HMAC covers before the body."""
+    return b"%s\n%s\n%d\n%s\n" % (method.encode(), path.encode(), timestamp, nonce.encode())
+
+
 def signature(key: bytes, method: str, path: str, timestamp: int, nonce: str, body: bytes) -> str:
-    message = b"%s\n%s\n%d\n%s\n%s" % (
-        method.encode(),
-        path.encode(),
-        timestamp,
-        nonce.encode(),
-        body,
-    )
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(key, _head(method, path, timestamp, nonce) + body, hashlib.sha256).hexdigest()
+
+
+def streamed_signature(
+    key: bytes, method: str, path: str, timestamp: int, nonce: str, chunks: Iterable[bytes]
+) -> str:
+    """`signature` of the concatenated chunks, without ever holding the whole body."""
+    mac = hmac.new(key, _head(method, path, timestamp, nonce), hashlib.sha256)
+    for chunk in chunks:
+        mac.update(chunk)
+    return mac.hexdigest()
 
 
 class Signer:
@@ -39,4 +48,11 @@ class Signer:
         timestamp = int(time.time())
         nonce = f"{self._prefix}{next(self._counter):x}"
         value = signature(self.key, method, path, timestamp, nonce, body)
+        return HEADER, f"v1,t={timestamp},n={nonce},s={value}"
+
+    def streamed_header(self, method: str, path: str, chunks: Iterable[bytes]) -> tuple[str, str]:
+        """`header` for a body read as chunks (a multipart upload streamed from disk)."""
+        timestamp = int(time.time())
+        nonce = f"{self._prefix}{next(self._counter):x}"
+        value = streamed_signature(self.key, method, path, timestamp, nonce, chunks)
         return HEADER, f"v1,t={timestamp},n={nonce},s={value}"

@@ -44,6 +44,7 @@ class Execute:
                 request.headers,
                 executable.representations,
                 request.request_id,
+                request.uploads,
             )
             data, fetches = state.data, state.fetches
             errors += state.errors

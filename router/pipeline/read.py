@@ -74,6 +74,8 @@ class Read:
                         params[param] = orjson.loads(raw[param])
                     except orjson.JSONDecodeError:
                         raise RequestError(f"{param} is not valid JSON.", "BAD_REQUEST") from None
+        elif http.form is not None:  # a multipart request (router/server/multipart.py)
+            params = http.form
         else:
             if content_type and "json" not in content_type:
                 raise RequestError("POST bodies must be application/json.", "BAD_REQUEST", 415)

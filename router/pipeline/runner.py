@@ -15,13 +15,15 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import IO, Any, Protocol
 
 import orjson
 
 from router.executor import Executor, SubgraphClients
 from router.executor.signing import Signer
+from router.executor.upload import FilePart, Uploads
 from router.pipeline import log as request_log
+from router.pipeline import uploads
 from router.pipeline.auth import Authorize
 from router.pipeline.cost import CostModel
 from router.pipeline.execute import Execute, coerce_variables
@@ -50,6 +52,16 @@ from router.singleflight import SingleFlight
 from router.supergraph import Supergraph
 
 log = logging.getLogger("mosaic.router")
+
+
+class Form(Protocol):
+    """A multipart request being read (router/server/multipart.py)."""
+
+    spool: IO[bytes]
+
+    async def head(self) -> tuple[Any, Mapping[str, list[str]]]: ...
+    async def read_files(self) -> Mapping[str, FilePart]: ...
+
 
 CoalesceKey = tuple[str, str | None, bytes, str, tuple[tuple[str, str], ...]]
 
@@ -128,6 +140,47 @@ class Pipeline:
         finally:
             request_log.request_id.reset(token)
             self.inflight -= 1
+
+    async def upload(self, http: HttpRequest, form: Form) -> HttpResponse:
+        """A multipart request with files (GraphQL multipart request spec), `read` to `respond`:
+        `operations` and `map` are read and the operation prepared and checked before the
+        files are read; the files reach the one subgraph whose fields take them."""
+        self.inflight += 1
+        token = request_log.request_id.set(http.request_id)
+        try:
+            response = await self._upload(http, form)
+            try:
+                return await self.respond(response)
+            except RequestError as error:
+                return await self.plain_respond(_refusal(error, None, http))
+            except Exception:
+                return await self.plain_respond(self._internal_error(None, http))
+        finally:
+            request_log.request_id.reset(token)
+            self.inflight -= 1
+
+    async def _upload(self, http: HttpRequest, form: Form) -> GraphQLResponse:
+        request: GraphQLRequest | None = None
+        try:
+            operations, files_map = await form.head()
+            request = await self.read(replace(http, form=operations))
+            executable = await self.prepare(request)
+            prepared = time.perf_counter()
+            where = uploads.targets(executable, files_map, request.variables)
+            files = await form.read_files()
+            request = replace(
+                request,
+                variables=where.place(request.variables, files),
+                uploads=Uploads(form.spool, where.variables),
+            )
+            response = await self.run(request, executable)
+            return _timed(response, http.started, prepared)
+        except uploads.UploadRefused as error:
+            return _refusal(error, None, http)
+        except RequestError as error:
+            return _refusal(error, request, http)
+        except Exception:
+            return self._internal_error(request, http)
 
     async def graphql(self, http: HttpRequest) -> GraphQLResponse:
         try:

@@ -13,6 +13,7 @@ from router.auth.authorization import Guards
 from router.auth.jwt import Claims
 from router.executor.merge import Representations
 from router.executor.shape import Shaper
+from router.executor.upload import Uploads
 from router.planner import Operation, QueryPlan
 
 Headers = tuple[tuple[bytes, bytes], ...]  # raw, lower-case names, as ASGI gives them
@@ -43,6 +44,8 @@ class HttpRequest:
     started: float  # time.perf_counter() when the request arrived
     media: str = "application/json"  # the response media type the client accepts
     client: str = ""  # the client's address
+    # A multipart request's `operations` (parsed; the files follow it, router/server/multipart.py)
+    form: Any = None
 
     def header(self, name: bytes) -> str | None:
         """The first value of a header (name in lower case), or None."""
@@ -67,6 +70,7 @@ class GraphQLRequest:
     extensions: Mapping[str, Any] = field(default_factory=dict)
     http: HttpRequest | None = None  # absent for requests made in-process
     claims: Claims | None = None  # the caller's verified token, when JWT auth is on
+    uploads: Uploads | None = None  # the files of a multipart request
 
 
 @dataclass(frozen=True, slots=True)

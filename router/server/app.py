@@ -26,6 +26,7 @@ from router.server.edge import Edge, Refused
 from router.server.playground import CSP, Playground
 from router.server.playground import enabled as playground_enabled
 from router.server.reload import StateHolder
+from router.server.uploads import Uploads
 from router.settings import RouterSettings
 from router.subscriptions.http_streams import StreamFormat, stream, stream_format
 from router.subscriptions.service import Streams
@@ -81,6 +82,7 @@ class GraphQLEndpoint:
         self.playground = Playground() if playground_enabled(settings) else None
         self.max_body_bytes = settings.max_body_bytes
         self.cors = Cors(settings) if settings.cors_origins else None
+        self.uploads = Uploads(holder, settings) if settings.uploads else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -89,10 +91,13 @@ class GraphQLEndpoint:
         offered_id: bytes | None = None
         length = -1
         origin: bytes | None = None
+        content_type = b""
         headers = scope["headers"]
         for name, value in headers:
             if name == b"accept":
                 accept = value.decode("latin-1")
+            elif name == b"content-type":
+                content_type = value
             elif name == b"content-length":
                 length = int(value) if value.isdigit() else -1
             elif name == b"x-request-id":
@@ -126,6 +131,14 @@ class GraphQLEndpoint:
         if media is None and fmt is None:
             body = _error_body("Accept application/graphql-response+json or application/json.")
             await _send(send, 406, body, JSON, cors)
+            return
+        if (
+            method == "POST"
+            and self.uploads is not None
+            and content_type[:19].lower() == b"multipart/form-data"
+        ):
+            http = self._http(scope, b"", offered_id, started, media, address)
+            await self.uploads(http, content_type, receive, send, cors)
             return
         limit = self.max_body_bytes
         chunks: list[bytes] = []
@@ -166,6 +179,27 @@ class GraphQLEndpoint:
             headers += cors
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+
+    @staticmethod
+    def _http(
+        scope: Scope,
+        body: bytes,
+        offered_id: bytes | None,
+        started: float,
+        media: str | None,
+        address: str,
+    ) -> HttpRequest:
+        return HttpRequest(
+            method=scope["method"],
+            path=scope["path"],
+            headers=tuple(scope["headers"]),
+            query_string=scope.get("query_string", b""),
+            body=body,
+            request_id=new_request_id(offered_id),
+            started=started,
+            media=media or JSON,
+            client=address,
+        )
 
     @staticmethod
     async def _playground(playground: Playground, send: Send) -> None:

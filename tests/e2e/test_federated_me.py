@@ -47,14 +47,22 @@ async def _prepare(name: str, settings: Settings) -> None:
             await database.dispose()
 
 
-@pytest.fixture
-async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
+@contextlib.asynccontextmanager
+async def start_federation(
+    tmp_path: Path, signing_key: str | None = None
+) -> AsyncIterator[Federation]:
+    """Every subgraph and a router over them; with `signing_key`, as in production: the router
+    signs its subgraph requests and the subgraphs refuse unsigned ones."""
     config = yaml.safe_load((ROOT / "supergraph.yaml").read_text())
+    signed: dict[str, Any] = (
+        {"require_signed_requests": True, "router_signing_key": signing_key} if signing_key else {}
+    )
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         env="dev",
         data_dir=tmp_path / "data",
         database_url=f"sqlite+aiosqlite:///{tmp_path}/{{subgraph}}.db",
+        **signed,
     )
     urls: dict[str, str] = {}
     async with contextlib.AsyncExitStack() as stack:
@@ -71,9 +79,17 @@ async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
         assert composed.supergraph_sdl is not None, composed.errors
         supergraph = tmp_path / "supergraph.graphql"
         supergraph.write_text(composed.supergraph_sdl)
-        router = create_app(RouterSettings(supergraph=str(supergraph), hot_reload=False))
+        router = create_app(
+            RouterSettings(supergraph=str(supergraph), hot_reload=False, signing_key=signing_key)
+        )
         router_url = await stack.enter_async_context(serve(router))
         yield Federation(router_url, urls)
+
+
+@pytest.fixture
+async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
+    async with start_federation(tmp_path) as running:
+        yield running
 
 
 async def _post(client: httpx.AsyncClient, query: str, token: str | None = None) -> Any:
