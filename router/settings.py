@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from router.traffic.shaping import Traffic, TrafficShaping, resolve
 
 
 class RouterSettings(BaseSettings):
@@ -79,6 +82,9 @@ class RouterSettings(BaseSettings):
     subgraph_retry_backoff: float = Field(default=0.05, ge=0)  # seconds before the first retry
     breaker_failures: int = Field(default=5, ge=0)
     breaker_open_seconds: float = Field(default=60.0, gt=0)
+    # The settings above (timeout, retries, breaker, connection cap) for all subgraphs or for
+    # one, in JSON or YAML: {"all": {...}, "subgraphs": {"media": {"timeout": 60}}}.
+    traffic_shaping: Annotated[TrafficShaping, NoDecode] = TrafficShaping()
     # Upstream trust: HMAC-SHA256 key for signing subgraph requests (subgraphs read the same
     # variable, MOSAIC_ROUTER_SIGNING_KEY, to verify). Unset: requests go unsigned.
     signing_key: str | None = Field(default=None, min_length=32)
@@ -121,6 +127,26 @@ class RouterSettings(BaseSettings):
                 "any site could send requests with a user's cookies"
             )
         return self
+
+    def traffic(self, subgraph: str) -> Traffic:
+        """One subgraph's traffic shaping: its own entry, then `all`, then the plain settings."""
+        defaults = Traffic(
+            timeout=self.subgraph_timeout,
+            retries=self.subgraph_retries,
+            retry_backoff=self.subgraph_retry_backoff,
+            breaker_failures=self.breaker_failures,
+            breaker_open_seconds=self.breaker_open_seconds,
+            max_connections=self.max_connections_per_subgraph,
+        )
+        return resolve(self.traffic_shaping, defaults, subgraph)
+
+    @field_validator("traffic_shaping", mode="before")
+    @classmethod
+    def _traffic_text(cls, value: object) -> object:
+        try:
+            return TrafficShaping.parse(value)
+        except yaml.YAMLError as error:
+            raise ValueError(f"not JSON or YAML: {error}") from None
 
     @property
     def production(self) -> bool:

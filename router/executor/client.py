@@ -1,7 +1,8 @@
 """Subgraph clients: one pooled keep-alive HTTP/1.1 origin per subgraph (router/executor/http1.py),
 JSON answers parsed once, identical in-flight requests shared (router/singleflight.py).
 
-Traffic shaping per subgraph: a circuit breaker (router/traffic/breaker.py) in front of each
+Traffic shaping per subgraph (each with its own timeout, retries, breaker and connection cap:
+router/traffic/shaping.py): a circuit breaker (router/traffic/breaker.py) in front of each
 origin, and retries of queries only (never of a mutation: a write must happen exactly as often
 as the client asked) with exponential backoff and full jitter. Each attempt is signed afresh
 when a signing key is set (router/executor/signing.py), so a retry is never a replay.
@@ -22,6 +23,7 @@ from router.executor.signing import Signer
 from router.executor.upload import MultipartBody
 from router.singleflight import SingleFlight
 from router.traffic.breaker import Breaker
+from router.traffic.shaping import Traffic
 
 Answer = tuple[dict[str, Any], tuple[tuple[bytes, bytes], ...]]  # (payload, captured headers)
 DedupKey = tuple[str, bytes, tuple[tuple[str, str], ...]]
@@ -56,21 +58,28 @@ class SubgraphClients:
         breaker_failures: int = 0,
         breaker_seconds: float = 60.0,
         response_headers: Iterable[str] = (),
+        traffic: Mapping[str, Traffic] | None = None,
     ) -> None:
+        """The keyword settings apply to every subgraph `traffic` has no entry for."""
         self.urls = dict(urls)
-        self.timeout = timeout
         self.dedup = dedup
-        self.max_connections = max_connections
         self.ssl_context = ssl_context  # for https subgraphs; default: the system's CAs
         self.signer = signer
-        self.retries = retries  # extra attempts of an idempotent request after a failure
-        self.backoff = backoff  # seconds before the first retry; doubles each time, jittered
-        # breaker_failures 0: no breakers (nothing on the hot path).
-        self.breakers: dict[str, Breaker] = (
-            {name: Breaker(breaker_failures, breaker_seconds) for name in self.urls}
-            if breaker_failures > 0
-            else {}
-        )
+        # retries: extra attempts of an idempotent request after a failure; backoff: seconds
+        # before the first retry, doubling each time, jittered.
+        default = Traffic(timeout, retries, backoff, breaker_failures, breaker_seconds,
+                          max_connections)  # fmt: skip
+        self.traffic: dict[str, Traffic] = {
+            name: (traffic or {}).get(name, default) for name in self.urls
+        }
+        # breaker_failures 0: no breaker for that subgraph.
+        self.breakers: dict[str, Breaker] = {
+            name: Breaker(t.breaker_failures, t.breaker_open_seconds)
+            for name, t in self.traffic.items()
+            if t.breaker_failures > 0
+        }
+        # Neither breakers nor retries anywhere: nothing of this on the hot path.
+        self.shaped = bool(self.breakers) or any(t.retries for t in self.traffic.values())
         # Response headers kept for the client (router/pipeline/response_headers.py).
         self.capture = frozenset(name.lower().encode("latin-1") for name in response_headers)
         self._origins: dict[str, Origin] = {}
@@ -80,10 +89,12 @@ class SubgraphClients:
         url = self.urls.get(service)
         if url is None:
             raise SubgraphFailure(f"unknown subgraph {service!r}")
+        traffic = self.traffic[service]
         try:
             origin = Origin(
-                url, self.timeout, self.max_connections, self.ssl_context, capture=self.capture
-            )
+                url, traffic.timeout, traffic.max_connections, self.ssl_context,
+                capture=self.capture,
+            )  # fmt: skip
         except HttpError as error:
             raise SubgraphFailure(f"HTTP fetch failed from '{service}': {error}") from None
         self._origins[service] = origin
@@ -132,11 +143,14 @@ class SubgraphClients:
         request_id: str,
         retry: bool,
     ) -> Answer:
-        if not self.breakers and not self.retries:
+        if not self.shaped:
             return await self._attempt(service, body, headers, request_id, retry)
-        attempts = 1 + (self.retries if retry else 0)
+        traffic = self.traffic.get(service)
+        if traffic is None:  # unknown: `_attempt` says so
+            return await self._attempt(service, body, headers, request_id, retry)
+        attempts = 1 + (traffic.retries if retry else 0)
+        breaker = self.breakers.get(service)
         for attempt in range(attempts):
-            breaker = self.breakers.get(service)
             if breaker is not None and not breaker.allow():
                 raise SubgraphFailure(
                     f"HTTP fetch failed from '{service}': circuit open after repeated failures"
@@ -161,7 +175,7 @@ class SubgraphClients:
                 return result
             # Full jitter (AWS's "exponential backoff and jitter"): spreads the retries of
             # many requests that failed together.
-            await asyncio.sleep(random.uniform(0, self.backoff * 2**attempt))
+            await asyncio.sleep(random.uniform(0, traffic.retry_backoff * 2**attempt))
         raise AssertionError("unreachable")
 
     async def _attempt(
@@ -213,9 +227,10 @@ class SubgraphClients:
         return _answer(service, status, raw), captured
 
     def details(self) -> dict[str, Any]:
-        """Per subgraph: its circuit breaker and connection pool, for /ready."""
+        """Per subgraph: its circuit breaker, connection pool and traffic settings, for /ready."""
         out: dict[str, Any] = {}
         for name in self.urls:
+            traffic = self.traffic[name]
             entry: dict[str, Any] = {}
             breaker = self.breakers.get(name)
             if breaker is not None:
@@ -224,7 +239,14 @@ class SubgraphClients:
             entry["connections"] = {
                 "open": origin.size if origin is not None else 0,
                 "idle": len(origin.idle) if origin is not None else 0,
-                "limit": self.max_connections,
+                "limit": traffic.max_connections,
+            }
+            entry["traffic"] = {
+                "timeout": traffic.timeout,
+                "retries": traffic.retries,
+                "retry_backoff": traffic.retry_backoff,
+                "breaker_failures": traffic.breaker_failures,
+                "breaker_open_seconds": traffic.breaker_open_seconds,
             }
             out[name] = entry
         return out

@@ -80,17 +80,14 @@ class Pipeline:
         self.settings = settings
         self.production = settings.production
         overrides = settings.subgraph_urls
+        names = [g.name for g in supergraph.graphs.values()]
         self.clients = SubgraphClients(
             {g.name: overrides.get(g.name, g.url) for g in supergraph.graphs.values()},
-            timeout=settings.subgraph_timeout,
             dedup=settings.dedup_subgraph_requests,
-            max_connections=settings.max_connections_per_subgraph,
             signer=Signer(settings.signing_key) if settings.signing_key else None,
-            retries=settings.subgraph_retries,
-            backoff=settings.subgraph_retry_backoff,
-            breaker_failures=settings.breaker_failures,
-            breaker_seconds=settings.breaker_open_seconds,
             response_headers=settings.subgraph_response_headers,
+            # timeout, retries, breaker and connection cap: per subgraph (traffic shaping)
+            traffic={name: settings.traffic(name) for name in names},
         )
         abstract = frozenset(
             name for name, t in supergraph.types.items() if t.kind in ("interface", "union")

@@ -32,15 +32,21 @@ class StartupError(ValueError):
 
 
 def _unknown_overrides(supergraph: Supergraph, settings: RouterSettings) -> str | None:
-    """A message when MOSAIC_ROUTER_SUBGRAPH_URLS names subgraphs the supergraph lacks."""
+    """A message when MOSAIC_ROUTER_SUBGRAPH_URLS or MOSAIC_ROUTER_TRAFFIC_SHAPING name
+    subgraphs the supergraph lacks (a typo would silently configure nothing)."""
     names = {g.name for g in supergraph.graphs.values()}
-    unknown = sorted(set(settings.subgraph_urls) - names)
-    if not unknown:
-        return None
-    return (
-        "MOSAIC_ROUTER_SUBGRAPH_URLS names subgraphs the supergraph does not have: "
-        f"{', '.join(unknown)} (it has: {', '.join(sorted(names))})"
-    )
+    problems = []
+    for setting, named in (
+        ("MOSAIC_ROUTER_SUBGRAPH_URLS", settings.subgraph_urls),
+        ("MOSAIC_ROUTER_TRAFFIC_SHAPING", settings.traffic_shaping.subgraphs),
+    ):
+        unknown = sorted(set(named) - names)
+        if unknown:
+            problems.append(
+                f"{setting} names subgraphs the supergraph does not have: "
+                f"{', '.join(unknown)} (it has: {', '.join(sorted(names))})"
+            )
+    return "; ".join(problems) or None
 
 
 def _new_state(

@@ -154,12 +154,13 @@ class Source:
         planned = self.planned
         request = self.request
         service = planned.node.primary.service
+        traffic = planned.state.clients.traffic.get(service)
         events = subscribe_upstream(
             service,
             planned.url,
             planned.upstream_payload,
             request.headers,
-            self.hub.timeout,
+            traffic.timeout if traffic is not None else self.hub.timeout,
             signer=self.hub.current().clients.signer,
         )
         async with contextlib.aclosing(events):
