@@ -1,6 +1,9 @@
 """Two routers behind one port (Debian's nginx, round robin, websocket upgrade passed through,
 no buffering): clients land on different routers and each gets its event from the same
-subgraph event stream; an SSE stream arrives through the proxy unbuffered."""
+subgraph event stream; an SSE stream arrives through the proxy unbuffered. Then production's
+shape: the real notifications subgraph as two replica processes on PostgreSQL and Redis, each
+router's upstream subscription on either replica, and every notification reaches its
+recipient whichever router holds the socket."""
 
 from __future__ import annotations
 
@@ -9,17 +12,28 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
+import redis.asyncio as aioredis
 
+from db import migrations
+from mosaic.dev import point_supergraph_at
 from router.server.app import RouterApp, create_app
 from router.settings import RouterSettings
+from subgraphs.common.keys import dev_signing_key
+from subgraphs.common.settings import Settings
+from subgraphs.common.tokens import mint_access_token
+from subgraphs.notifications import MIGRATIONS
 from tests.router.subscriptions.conftest import Federation, federation_running
 from tests.router.subscriptions.helpers import init, open_ws, poll, receive, send
 from tests.utils.asgi import serve
-from tests.utils.servers import free_port, wait_for_port
+from tests.utils.servers import RedisServer, free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[3]
 
 CONF = """
 worker_processes 1;
@@ -127,3 +141,105 @@ async def _upstreams(federation: Federation, n: int) -> None:
         return bool(body["data"]["activeSubscriptions"] == n)
 
     await poll(check, f"{n} upstream subscriptions")
+
+
+# -- the real notifications subgraph: two replicas on PostgreSQL + Redis ------------------------
+SUBSCRIPTION = "subscription { notificationAdded { type title recipient { id } } }"
+LIVE_CHANNEL = "mosaic:events:notification.created"  # the replicas' Redis pub/sub channel
+
+
+@contextlib.asynccontextmanager
+async def replica(env: dict[str, str]) -> AsyncIterator[str]:
+    """One notifications subgraph process (what `mosaic dev` and docker-compose run)."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uvicorn", "subgraphs.notifications.app:app", "--host",
+        "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio", "--no-access-log",
+        "--log-level", "warning", cwd=ROOT, env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+
+            async def ready() -> bool:  # its database and Redis answer
+                assert process.returncode is None, "the replica exited"
+                with contextlib.suppress(httpx.HTTPError):
+                    return (await client.get(base + "/ready")).status_code == 200
+                return False
+
+            await poll(ready, "the replica's /ready", 60)
+        yield base
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.parametrize("subgraph_side", ["pinned", "balanced"])
+async def test_notifications_replicas_and_routers_behind_nginx(
+    tmp_path: Path, postgres_url: str, redis: RedisServer, subgraph_side: str
+) -> None:
+    """Production's shape on loopback: two notifications replicas on one PostgreSQL database
+    sharing Redis (pub/sub for live events), two routers, nginx round robin in front of the
+    routers. Alice's and Bob's sockets land on different routers; one admin mutation through
+    nginx reaches one replica, and each recipient gets their own notification, only theirs.
+    "pinned": each router subscribes upstream to its own replica, so one of the two events
+    must cross replicas through Redis. "balanced": the routers reach the replicas through a
+    second nginx (round robin), as behind a load-balanced service."""
+    await migrations.upgrade(postgres_url, MIGRATIONS, "notifications")
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    key = dev_signing_key(settings.data_dir)  # created once, before the replicas share it
+    alice, bob = "user-alice", "user-bob"
+    tokens = {u: mint_access_token(settings, key, u, ["USER"]) for u in (alice, bob)}
+    admin = mint_access_token(settings, key, "user-admin", ["ADMIN", "USER"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAIC_")}
+    env.update(MOSAIC_DATA_DIR=str(settings.data_dir), MOSAIC_DATABASE_URL=postgres_url,
+               MOSAIC_EVENT_BACKEND="redis", MOSAIC_REDIS_URL=redis.url())  # fmt: skip
+    committed = (ROOT / "schema" / "supergraph.graphql").read_text()
+    async with contextlib.AsyncExitStack() as stack:
+        replicas = [await stack.enter_async_context(replica(env)) for _ in range(2)]
+        if subgraph_side == "balanced":
+            balancer = await stack.enter_async_context(nginx(tmp_path / "nginx-sub", *replicas))
+            replicas = [balancer, balancer]
+        routers: list[RouterApp] = []
+        urls = []
+        for n, upstream in enumerate(replicas):
+            path = tmp_path / f"supergraph-{n}.graphql"  # the real supergraph
+            path.write_text(
+                point_supergraph_at(committed, {"notifications": f"{upstream}/graphql"})
+            )
+            app = create_app(RouterSettings(_env_file=None, supergraph=str(path), hot_reload=False))  # type: ignore[call-arg]
+            routers.append(app)
+            urls.append(await stack.enter_async_context(serve(app)))
+        proxy = await stack.enter_async_context(nginx(tmp_path / "nginx", *urls))
+        url = proxy.replace("http://", "ws://") + "/graphql"
+        sockets = {u: await stack.enter_async_context(open_ws(url)) for u in (alice, bob)}
+        for user, ws in sockets.items():
+            await init(ws, {"authorization": f"Bearer {tokens[user]}"})
+            await send(ws, {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+
+        async def spread() -> bool:  # round robin: one socket on each router
+            return [r.graphql.streams.hub.subscribers for r in routers] == [1, 1]
+
+        await poll(spread, "one subscription on each router")
+        live = aioredis.Redis.from_url(redis.url())
+        stack.push_async_callback(live.aclose)
+
+        async def upstream_live() -> bool:  # each replica listens on Redis for its subscriber
+            ((_, listeners),) = await live.pubsub_numsub(LIVE_CHANNEL)
+            return int(listeners) == 2
+
+        await poll(upstream_live, "both replicas' live subscriptions", 30)
+        mutation = ('mutation ($to: [ID!]!) { sendBulkNotification(userIds: $to, '
+                    'title: "Hello", body: "from one replica") }')  # fmt: skip
+        async with httpx.AsyncClient(base_url=proxy, timeout=30) as client:
+            response = await client.post(
+                "/graphql",
+                json={"query": mutation, "variables": {"to": [alice, bob]}},
+                headers={"authorization": f"Bearer {admin}"},
+            )
+        assert response.json() == {"data": {"sendBulkNotification": 2}}
+        for user, ws in sockets.items():
+            event = (await receive(ws))["payload"]["data"]["notificationAdded"]
+            assert event == {"type": "admin.message", "title": "Hello", "recipient": {"id": user}}
