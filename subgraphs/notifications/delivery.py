@@ -28,13 +28,8 @@ from sqlalchemy import or_, select, update
 from db import Database
 from subgraphs.common.events import DeadLetter, DeadLetterStream
 from subgraphs.common.settings import Settings
-from subgraphs.notifications.channels import (
-    Channel,
-    CircuitBreaker,
-    EmailChannel,
-    Message,
-    WebhookChannel,
-)
+from subgraphs.notifications.breakers import Breakers, LocalBreakers, RedisBreakers
+from subgraphs.notifications.channels import Channel, EmailChannel, Message, WebhookChannel
 from subgraphs.notifications.models import Delivery, Notification, Recipient
 
 log = logging.getLogger("mosaic.notifications.delivery")
@@ -74,10 +69,7 @@ class Deliverer:
     channels: Mapping[str, Channel]
     policy: RetryPolicy
     dead_letters: DeadLetterStream
-    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
-
-    def breaker(self, channel: str) -> CircuitBreaker:
-        return self.breakers.setdefault(channel, CircuitBreaker())
+    breakers: Breakers = field(default_factory=LocalBreakers)
 
     async def due(self, now: datetime) -> list[str]:
         """Ids of deliveries to try now (queued, retrying, or a dead worker's expired claim)."""
@@ -139,19 +131,20 @@ class Deliverer:
         if not await self.claim(delivery_id, now):
             return None
         delivery, message = await self.message(delivery_id)
-        breaker = self.breaker(delivery.channel)
+        channel = delivery.channel
         if message is None:
             return await self._finish(delivery, "DEAD", "the recipient has no address", False)
-        if not breaker.allow():
+        if not await self.breakers.allow(channel):
             # Not an attempt: wait for the breaker instead of burning the retry budget.
-            await self._set(delivery.id, status="RETRYING", next_in=breaker.retry_in())
+            retry_in = await self.breakers.retry_in(channel)
+            await self._set(delivery.id, status="RETRYING", next_in=retry_in)
             return "RETRYING"
         try:
-            await self.channels[delivery.channel].send(message)
+            await self.channels[channel].send(message)
         except Exception as error:  # every failure is a retry; the message names the cause
-            breaker.failed()
+            await self.breakers.failed(channel)
             return await self._finish(delivery, None, str(error) or type(error).__name__, True)
-        breaker.succeeded()
+        await self.breakers.succeeded(channel)
         return await self._finish(delivery, "SENT", None, True)
 
     async def _finish(
@@ -235,6 +228,14 @@ class Deliverer:
                 tried = 0
             if not tried:
                 await asyncio.sleep(idle)
+
+
+def breakers_from_settings(settings: Settings) -> Breakers:
+    """Shared by every worker through Redis when the events go through Redis; else this
+    process's own."""
+    if settings.event_backend == "redis" and settings.redis_url:
+        return RedisBreakers(settings.redis_url)
+    return LocalBreakers()
 
 
 def channels_from_settings(settings: Settings) -> dict[str, Channel]:

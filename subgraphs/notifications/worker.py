@@ -21,8 +21,14 @@ from subgraphs.common.events import Event, EventBus, event_bus_from_settings
 from subgraphs.common.settings import Settings
 from subgraphs.common.unit_of_work import unit_of_work
 from subgraphs.notifications import NAME
+from subgraphs.notifications.breakers import RedisBreakers
 from subgraphs.notifications.channels import WebhookChannel
-from subgraphs.notifications.delivery import Deliverer, RetryPolicy, channels_from_settings
+from subgraphs.notifications.delivery import (
+    Deliverer,
+    RetryPolicy,
+    breakers_from_settings,
+    channels_from_settings,
+)
 from subgraphs.notifications.events import RULES, USER_EVENTS
 from subgraphs.notifications.service import SYSTEM, apply_user_event, notify
 
@@ -92,8 +98,9 @@ async def run(settings: Settings, *, consumer: str | None = None) -> None:
     """Consume events and send deliveries until cancelled."""
     db = Database.from_url(settings.database_url_for(NAME), echo=settings.database_echo)
     bus = event_bus_from_settings(settings)
+    breakers = breakers_from_settings(settings)
     deliverer = Deliverer(
-        db, channels_from_settings(settings), RetryPolicy.from_settings(settings), bus
+        db, channels_from_settings(settings), RetryPolicy.from_settings(settings), bus, breakers
     )
     tasks = [
         asyncio.create_task(consume(db, bus, consumer or consumer_name())),
@@ -113,4 +120,6 @@ async def run(settings: Settings, *, consumer: str | None = None) -> None:
         for channel in deliverer.channels.values():
             if isinstance(channel, WebhookChannel):
                 await channel.aclose()
+        if isinstance(breakers, RedisBreakers):
+            await breakers.close()
         await db.dispose()
