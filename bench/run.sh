@@ -17,7 +17,7 @@ fi
 export K6="$(dirname "$PY")/k6"
 
 status=0
-for suite in ${BENCH_SUITES:-federation overhead domain}; do
+for suite in ${BENCH_SUITES:-federation overhead domain notifications}; do
   echo "== bench/$suite"
   "$PY" -m "bench.$suite.run" || status=1
 done
