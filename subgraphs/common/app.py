@@ -33,7 +33,7 @@ from subgraphs.common.context import Context
 from subgraphs.common.events import EventBus, event_bus_from_settings
 from subgraphs.common.outbox import OutboxRelay
 from subgraphs.common.settings import Settings
-from subgraphs.common.signing import SignatureMiddleware, Verifier
+from subgraphs.common.signing import RedisNonces, SignatureMiddleware, Verifier
 from subgraphs.common.unit_of_work import request_correlation_id
 
 log = logging.getLogger("mosaic.subgraph")
@@ -157,6 +157,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
             await runtime.events.close()
+            if verifier is not None:
+                await verifier.nonces.close()
             await runtime.relay.db.dispose()
             await runtime.db.dispose()
 
@@ -166,7 +168,12 @@ def create_app(
             "(MOSAIC_ENV=production or MOSAIC_REQUIRE_SIGNED_REQUESTS=true)"
         )
     verifier = (
-        Verifier(settings.router_signing_key, settings.signature_max_age_seconds)
+        Verifier(
+            settings.router_signing_key,
+            settings.signature_max_age_seconds,
+            # With Redis, every replica sees every nonce: a replay to another one is refused.
+            RedisNonces(settings.redis_url) if settings.redis_url else None,
+        )
         if settings.router_signing_key
         else None
     )

@@ -8,8 +8,11 @@ sees the request: a missing signature (when required), a bad one, one older or n
 error UNAUTHENTICATED. Required in production (MOSAIC_ENV=production), checked whenever present
 in dev, so `make dev` works with or without a key.
 
-Seen nonces live in this process's memory for `max_age` seconds: a replay to the same process is
-refused; the window bounds what a replay to another replica could do.
+Seen nonces are kept until the signature could no longer pass the age check (its timestamp +
+`max_age`): in this process's memory, or, when the subgraph has Redis (MOSAIC_REDIS_URL), in
+Redis with `SET NX` and that expiry, so a request replayed to another replica (or to another
+subgraph: the nonce is unique per router request) is refused too. Redis unreachable: 503, never
+an unchecked request.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import time
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("mosaic.subgraph")
@@ -31,6 +37,10 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 
 class SignatureError(Exception):
     pass
+
+
+class NonceStoreUnavailable(Exception):
+    """The seen-nonce store cannot be asked: the request cannot be checked for a replay."""
 
 
 def signature(key: bytes, method: str, path: str, timestamp: int, nonce: str, body: bytes) -> str:
@@ -44,18 +54,63 @@ def signature(key: bytes, method: str, path: str, timestamp: int, nonce: str, bo
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+class NonceStore(Protocol):
+    async def claim(self, nonce: str, expires: float, now: float) -> bool:
+        """True the first time `nonce` is seen before `expires` (unix seconds)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryNonces:
+    """Seen nonces of this process."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._order: deque[tuple[float, str]] = deque()  # (expires, nonce), about in order
+
+    async def claim(self, nonce: str, expires: float, now: float) -> bool:
+        order = self._order
+        while order and order[0][0] < now:  # a later entry may wait for an earlier one: fine
+            self._seen.discard(order.popleft()[1])
+        if nonce in self._seen:
+            return False
+        self._seen.add(nonce)
+        order.append((expires, nonce))
+        return True
+
+    async def close(self) -> None:
+        pass
+
+
+class RedisNonces:
+    """Seen nonces shared by every replica: one key per nonce, `SET NX` with its expiry."""
+
+    PREFIX = "mosaic:signature-nonce:"
+
+    def __init__(self, url: str) -> None:
+        self.client = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    async def claim(self, nonce: str, expires: float, now: float) -> bool:
+        ttl = max(1, math.ceil(expires - now))
+        try:
+            created = await self.client.set(self.PREFIX + nonce, b"1", nx=True, ex=ttl)
+        except (RedisError, OSError) as error:
+            raise NonceStoreUnavailable(type(error).__name__) from None
+        return bool(created)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
 class Verifier:
-    def __init__(self, key: str, max_age: float = 300.0) -> None:
+    def __init__(self, key: str, max_age: float = 300.0, nonces: NonceStore | None = None) -> None:
         self.key = key.encode()
         self.max_age = max_age
-        self._seen: set[str] = set()
-        self._order: deque[tuple[float, str]] = deque()
+        self.nonces: NonceStore = nonces if nonces is not None else MemoryNonces()
 
-    def verify(
-        self, value: str, method: str, path: str, body: bytes, now: float | None = None
-    ) -> None:
-        """Raises SignatureError unless `value` signs this request and its nonce is new."""
-        now = time.time() if now is None else now
+    def check(self, value: str, method: str, path: str, body: bytes, now: float) -> tuple[str, int]:
+        """(nonce, timestamp) of a valid signature of this request; raises SignatureError."""
         fields: dict[str, str] = {}
         version, *parts = value.split(",")
         for part in parts:
@@ -72,17 +127,18 @@ class Verifier:
         expected = signature(self.key, method, path, timestamp, fields["n"], body)
         if not hmac.compare_digest(expected, fields["s"]):
             raise SignatureError("invalid request signature")
-        self._forget(now)
-        nonce = fields["n"]
-        if nonce in self._seen:
-            raise SignatureError("replayed request")
-        self._seen.add(nonce)
-        self._order.append((now, nonce))
+        return fields["n"], timestamp
 
-    def _forget(self, now: float) -> None:
-        order = self._order
-        while order and now - order[0][0] > self.max_age:
-            self._seen.discard(order.popleft()[1])
+    async def verify(
+        self, value: str, method: str, path: str, body: bytes, now: float | None = None
+    ) -> None:
+        """Raises SignatureError unless `value` signs this request and its nonce is new
+        (NonceStoreUnavailable when that cannot be known)."""
+        now = time.time() if now is None else now
+        nonce, timestamp = self.check(value, method, path, body, now)
+        # The signature passes the age check until timestamp + max_age: remember it that long.
+        if not await self.nonces.claim(nonce, timestamp + self.max_age, now):
+            raise SignatureError("replayed request")
 
 
 class SignatureMiddleware:
@@ -128,9 +184,14 @@ class SignatureMiddleware:
             problem = "this subgraph only answers signed requests from the router"
         else:
             try:
-                self.verifier.verify(value.decode("latin-1"), method, scope["path"], body)
+                await self.verifier.verify(value.decode("latin-1"), method, scope["path"], body)
             except SignatureError as error:
                 problem = str(error)
+            except NonceStoreUnavailable as error:
+                log.warning("refused %s %s: replay check unavailable (%s)", method,
+                            scope["path"], error)  # fmt: skip
+                await _refuse(scope, send, "replay check unavailable", 503)
+                return
         if problem is not None:
             log.warning("refused %s %s: %s", method, scope["path"], problem)
             await _refuse(scope, send, problem)
@@ -150,17 +211,21 @@ class SignatureMiddleware:
         await self.app(scope, replay, send)
 
 
-async def _refuse(scope: Scope, send: Send, problem: str) -> None:
+async def _refuse(scope: Scope, send: Send, problem: str, status: int = 401) -> None:
     if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 4401, "reason": problem[:120]})
+        code = 4401 if status == 401 else 1013  # 1013: try again later
+        await send({"type": "websocket.close", "code": code, "reason": problem[:120]})
         return
-    body = orjson.dumps(
-        {"errors": [{"message": f"Unauthenticated: {problem}", "extensions": _code()}]}
-    )
+    if status == 401:
+        error = {"message": f"Unauthenticated: {problem}", "extensions": _code()}
+    else:
+        error = {"message": f"Unavailable: {problem}",
+                 "extensions": {"code": "SERVICE_UNAVAILABLE"}}  # fmt: skip
+    body = orjson.dumps({"errors": [error]})
     await send(
         {
             "type": "http.response.start",
-            "status": 401,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", b"%d" % len(body)),
