@@ -113,10 +113,17 @@ class Counted:
         await self.app(scope, receive, send)
 
 
-def subgraph_app(schema: strawberry.federation.Schema) -> Counted:
+def subgraph_app(schema: strawberry.federation.Schema, required: bool = True) -> Counted:
+    """`required=False`: signatures are still checked when present (bench/uploads sends to it
+    directly too)."""
     graphql = GraphQL(schema, graphql_ide=None, multipart_uploads_enabled=True)
     app = Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"])])
-    return Counted(SignatureMiddleware(app, Verifier(SIGNING_KEY), required=True))
+    return Counted(SignatureMiddleware(app, Verifier(SIGNING_KEY), required=required))
+
+
+def sink_app() -> Counted:
+    """uvicorn factory: the `files` subgraph, signatures checked when present (bench/uploads)."""
+    return subgraph_app(SCHEMAS["files"], required=False)
 
 
 @dataclass
