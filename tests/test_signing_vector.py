@@ -9,6 +9,7 @@ import hmac
 from router.executor.signing import signature as router_signature
 from router.executor.signing import streamed_signature
 from subgraphs.common.signing import signature as subgraph_signature
+from subgraphs.common.signing import streamed_signature as subgraph_streamed_signature
 
 KEY = b"k" * 32
 BODY = b'{"query":"{ _entities(representations: []) { __typename } }"}'
@@ -31,6 +32,10 @@ def test_router_and_subgraphs_sign_the_same_message() -> None:
 
 
 def test_a_body_signed_in_chunks_signs_the_same_message() -> None:
-    """Uploads are signed while read from disk in pieces (router/executor/upload.py)."""
+    """Uploads are signed while read from disk in pieces (router/executor/upload.py) and
+    checked the same way (subgraphs/common/signing.py spools them)."""
     chunks = [BODY[:7], b"", BODY[7:30], BODY[30:]]
     assert streamed_signature(KEY, "POST", "/graphql", 1700000000, "abc1", chunks) == EXPECTED
+    assert (
+        subgraph_streamed_signature(KEY, "POST", "/graphql", 1700000000, "abc1", chunks) == EXPECTED
+    )

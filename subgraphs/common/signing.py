@@ -21,9 +21,11 @@ import hashlib
 import hmac
 import logging
 import math
+import tempfile
 import time
 from collections import deque
-from typing import Any, Protocol
+from collections.abc import Iterable, Iterator
+from typing import IO, Any, Protocol
 
 import orjson
 import redis.asyncio as aioredis
@@ -33,6 +35,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("mosaic.subgraph")
 HEADER = b"x-mosaic-signature"
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# A signed upload (multipart) from the router: its files (the router allows 20 of 10 MB) are
+# spooled to disk past IN_MEMORY_BYTES while the signature is checked, then replayed.
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+IN_MEMORY_BYTES = 1024 * 1024
+CHUNK_BYTES = 64 * 1024
 
 
 class SignatureError(Exception):
@@ -43,15 +50,62 @@ class NonceStoreUnavailable(Exception):
     """The seen-nonce store cannot be asked: the request cannot be checked for a replay."""
 
 
+def _head(method: str, path: str, timestamp: int, nonce: str) -> bytes:
+    """What the HMAC covers before the body."""
+    return b"%s\n%s\n%d\n%s\n" % (method.encode(), path.encode(), timestamp, nonce.encode())
+
+
 def signature(key: bytes, method: str, path: str, timestamp: int, nonce: str, body: bytes) -> str:
-    message = b"%s\n%s\n%d\n%s\n%s" % (
-        method.encode(),
-        path.encode(),
-        timestamp,
-        nonce.encode(),
-        body,
-    )
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(key, _head(method, path, timestamp, nonce) + body, hashlib.sha256).hexdigest()
+
+
+def streamed_signature(
+    key: bytes, method: str, path: str, timestamp: int, nonce: str, chunks: Iterable[bytes]
+) -> str:
+    """`signature` of the concatenated chunks (a spooled upload), never holding them all."""
+    mac = hmac.new(key, _head(method, path, timestamp, nonce), hashlib.sha256)
+    for chunk in chunks:
+        mac.update(chunk)
+    return mac.hexdigest()
+
+
+class RequestBody:
+    """A request body as received: in memory up to IN_MEMORY_BYTES, in a temporary file past
+    it (an upload of many megabytes), read back in CHUNK_BYTES pieces."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.file: IO[bytes] | None = None
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.file is None and self.size > IN_MEMORY_BYTES:
+            self.file = tempfile.TemporaryFile()
+            self.file.writelines(self.chunks)
+            self.chunks = []
+        if self.file is not None:
+            self.file.write(chunk)
+        else:
+            self.chunks.append(chunk)
+
+    def content(self) -> bytes | Iterable[bytes]:
+        """The body: bytes when it is small, else something that reads the file afresh."""
+        return b"".join(self.chunks) if self.file is None else _Pieces(self.file)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+class _Pieces:
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.file.seek(0)
+        while piece := self.file.read(CHUNK_BYTES):
+            yield piece
 
 
 class NonceStore(Protocol):
@@ -109,7 +163,9 @@ class Verifier:
         self.max_age = max_age
         self.nonces: NonceStore = nonces if nonces is not None else MemoryNonces()
 
-    def check(self, value: str, method: str, path: str, body: bytes, now: float) -> tuple[str, int]:
+    def check(
+        self, value: str, method: str, path: str, body: bytes | Iterable[bytes], now: float
+    ) -> tuple[str, int]:
         """(nonce, timestamp) of a valid signature of this request; raises SignatureError."""
         fields: dict[str, str] = {}
         version, *parts = value.split(",")
@@ -124,13 +180,22 @@ class Verifier:
             raise SignatureError("malformed request signature") from None
         if abs(now - timestamp) > self.max_age:
             raise SignatureError("request signature expired")
-        expected = signature(self.key, method, path, timestamp, fields["n"], body)
+        expected = (
+            signature(self.key, method, path, timestamp, fields["n"], body)
+            if isinstance(body, bytes)
+            else streamed_signature(self.key, method, path, timestamp, fields["n"], body)
+        )
         if not hmac.compare_digest(expected, fields["s"]):
             raise SignatureError("invalid request signature")
         return fields["n"], timestamp
 
     async def verify(
-        self, value: str, method: str, path: str, body: bytes, now: float | None = None
+        self,
+        value: str,
+        method: str,
+        path: str,
+        body: bytes | Iterable[bytes],
+        now: float | None = None,
     ) -> None:
         """Raises SignatureError unless `value` signs this request and its nonce is new
         (NonceStoreUnavailable when that cannot be known)."""
@@ -161,24 +226,37 @@ class SignatureMiddleware:
         if value is None and not self.required:
             await self.app(scope, receive, send)
             return
+        received = RequestBody()
+        try:
+            await self._check(scope, receive, send, value, received)
+        finally:
+            received.close()
+
+    async def _check(
+        self, scope: Scope, receive: Receive, send: Send, value: bytes | None, received: RequestBody
+    ) -> None:
         method = "GET" if scope["type"] == "websocket" else scope["method"]
-        body = b""
+        body: bytes | Iterable[bytes] = b""
         if scope["type"] == "http":
-            chunks: list[bytes] = []
-            size = 0
+            content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+            # Uploads (multipart) go to disk past 1 MB; other bodies are JSON, held when parsed.
+            limit = (
+                MAX_UPLOAD_BYTES
+                if content_type[:19].lower() == b"multipart/form-data"
+                else MAX_BODY_BYTES
+            )
             more = True
             while more:
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     return
                 chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
+                if received.size + len(chunk) > limit:
                     await _refuse(scope, send, "request body too large")
                     return
-                chunks.append(chunk)
+                received.add(chunk)
                 more = message.get("more_body", False)
-            body = b"".join(chunks)
+            body = received.content()
         problem: str | None = None
         if value is None or self.verifier is None:
             problem = "this subgraph only answers signed requests from the router"
@@ -199,13 +277,24 @@ class SignatureMiddleware:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        pieces = iter((body,) if isinstance(body, bytes) else body)
+        piece = next(pieces, b"")
         replayed = False
 
         async def replay() -> Message:
-            nonlocal replayed
+            nonlocal piece, replayed
             if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
+                following = next(pieces, None)
+                message = {
+                    "type": "http.request",
+                    "body": piece,
+                    "more_body": following is not None,
+                }
+                if following is None:
+                    replayed = True
+                else:
+                    piece = following
+                return message
             return await receive()
 
         await self.app(scope, replay, send)

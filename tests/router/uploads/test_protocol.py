@@ -297,3 +297,24 @@ async def test_uploads_can_be_turned_off(tmp_path: Path) -> None:
         assert (status, code) == (415, "BAD_REQUEST")
         assert "application/json" in message
         assert off.requests("files") == 0
+
+
+async def test_a_request_larger_than_a_json_body_reaches_a_signed_subgraph(tmp_path: Path) -> None:
+    """Two 9 MB files (18 MB, past the 16 MB a subgraph holds for a JSON body): the subgraph's
+    signature check spools the upload to disk and hashes it as it reads it back."""
+    a, b = os.urandom(9 * 1024 * 1024), os.urandom(9 * 1024 * 1024)
+    async with upload_graph(tmp_path) as defaults:
+        parts = fields(
+            "mutation ($fs: [Upload!]!) { storeMany(files: $fs) { size sha256 } }",
+            {"fs": [None, None]},
+            {"0": ["variables.fs.0"], "1": ["variables.fs.1"]},
+        )
+        response = await post(defaults, [*parts, ("0", "a", None, a), ("1", "b", None, b)])
+    assert response.json() == {
+        "data": {
+            "storeMany": [
+                {"size": len(a), "sha256": digest(a)},
+                {"size": len(b), "sha256": digest(b)},
+            ]
+        }
+    }
