@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -318,3 +319,41 @@ async def test_a_request_larger_than_a_json_body_reaches_a_signed_subgraph(tmp_p
             ]
         }
     }
+
+
+async def test_an_operations_field_over_the_body_limit_is_refused(graph: UploadGraph) -> None:
+    padded = json.dumps({"query": STORE + " " * 2_000_000, "variables": {"f": None}}).encode()
+    parts: list[Part] = [("operations", None, None, padded), ("map", None, None, b"{}")]
+    status, code, message = refusal(await post(graph, parts))
+    assert (status, code) == (413, "PAYLOAD_TOO_LARGE")
+    assert "`operations` field is larger than 2000000 bytes" in message
+
+
+async def test_a_client_that_goes_away_mid_file_costs_nothing_more(
+    graph: UploadGraph, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "mosaic.router")
+    content_type, body = encode(
+        [*fields(STORE, {"f": None}, {"0": ["variables.f"]}), ("0", "a", None, b"\x03" * 500_000)]
+    )
+    host, port = graph.router_url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        f"POST /graphql HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\n"
+        f"apollo-require-preflight: 1\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+        + body[: len(body) // 2]
+    )
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    # The router's request ends (one log line, no traceback) once it sees the disconnect.
+    deadline = asyncio.get_running_loop().time() + 30
+    while "disconnected during the upload" not in caplog.text:
+        assert asyncio.get_running_loop().time() < deadline, caplog.text
+        await asyncio.sleep(0.01)
+    assert "Traceback" not in caplog.text
+    # The router still serves, and the half-sent upload never reached the subgraph.
+    parts = [*fields(STORE, {"f": None}, {"0": ["variables.f"]}), ("0", "b", None, b"ok")]
+    response = await post(graph, parts)
+    assert response.json()["data"]["store"]["size"] == 2
+    assert graph.requests("files") == 1
