@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,10 +111,12 @@ def create_app(
     routes: RoutesFactory | None = None,
     events: EventBus | None = None,
     multipart_uploads: bool = False,
+    on_close: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> Starlette:
     """The ASGI app of subgraph `name`. `loaders(runtime)` builds the per-request loaders;
     `routes(runtime)` may add HTTP routes (e.g. the users subgraph's JWKS);
-    `multipart_uploads` accepts multipart requests (file uploads) on `/graphql`."""
+    `multipart_uploads` accepts multipart requests (file uploads) on `/graphql`;
+    `on_close` closes what the subgraph holds besides the runtime (e.g. a storage client)."""
     url = settings.database_url_for(name)
     db = Database.from_url(url, echo=settings.database_echo)
     bus = events or event_bus_from_settings(settings)
@@ -156,6 +158,8 @@ def create_app(
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
+            for close in on_close:
+                await close()
             await runtime.events.close()
             if verifier is not None:
                 await verifier.nonces.close()

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db import database_url_for
@@ -91,11 +91,29 @@ class Settings(BaseSettings):
     media_max_pixels: int = Field(default=40_000_000, gt=0)
     media_dir: Path | None = None
     media_public_url: str = "http://localhost:4005"
+    # An animation's frames x pixels may be at most this (an animation bomb is refused);
+    # decoded, each of those pixels takes 4 bytes of memory.
+    media_max_animation_pixels: int = Field(default=50_000_000, gt=0)
+    # Processes the media worker makes variants in (`mosaic worker media`).
+    media_worker_processes: int = Field(default=2, ge=1)
+    # S3-compatible storage instead of media_dir when set:
+    # s3://bucket/prefix?endpoint=http://host:9000&region=us-east-1. Credentials: the two
+    # settings below, else the SDK's own chain (instance profile, ...).
+    media_s3_url: str | None = None
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: SecretStr | None = None
 
     # Demo data written by `mosaic seed` (dev only).
     seed_password: str = Field(default="mosaic-demo-1")
 
-    @field_validator("router_signing_key", "notification_webhook_secret", mode="before")
+    @field_validator(
+        "router_signing_key",
+        "notification_webhook_secret",
+        "media_s3_url",
+        "media_s3_access_key_id",
+        "media_s3_secret_access_key",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -13,11 +13,11 @@ from subgraphs.media import NAME
 from subgraphs.media.files import file_routes
 from subgraphs.media.loaders import create_loaders
 from subgraphs.media.schema import schema
-from subgraphs.media.storage import LocalDisk
+from subgraphs.media.storage import storage_from_settings
 
 
 def build(settings: Settings, *, events: EventBus | None = None) -> Starlette:
-    storage = LocalDisk(settings.media_path)
+    storage = storage_from_settings(settings)
     app = create_app(
         name=NAME,
         schema=schema,
@@ -26,6 +26,7 @@ def build(settings: Settings, *, events: EventBus | None = None) -> Starlette:
         routes=file_routes(storage),
         events=events,
         multipart_uploads=True,
+        on_close=[storage.close],
     )
     app.state.media_storage = storage
     return app

@@ -18,7 +18,8 @@ event_tables(Base.metadata)
 
 class Media(IdMixin, TimestampMixin, Base):
     """One uploaded image. The stored original is re-encoded (orientation applied, metadata
-    stripped), so `size` is the size of what is stored and served, not of what was sent."""
+    stripped), so `size` is the size of what is stored and served, not of what was sent;
+    its variants are made afterwards by the media worker (processing.py)."""
 
     __tablename__ = "media"
 
@@ -30,8 +31,13 @@ class Media(IdMixin, TimestampMixin, Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     alt: Mapped[str | None] = mapped_column(String(500), default=None)
-    status: Mapped[str] = mapped_column(String(12), default="READY")
+    # PROCESSING (stored, variants being made by the media worker), READY or FAILED.
+    status: Mapped[str] = mapped_column(String(12), default="PROCESSING")
     etag: Mapped[str] = mapped_column(String(64))
+    # Why processing failed (FAILED only), in words for the owner.
+    failure_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    # How often a worker started processing it (a worker that dies mid-way starts it again).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Variant(IdMixin, Base):

@@ -24,7 +24,7 @@ async def _upload(info: MediaInfo, files: list[Upload], alt: str | None) -> list
     items = [await read_upload(f, limit, i if batch else None) for i, f in enumerate(files)]
     async with unit_of_work(info.context.db, caller, info.context.events) as uow:
         stored = await service.upload(uow, storage_of(info), info.context.settings, items, alt)
-    return [Media.from_row(media) for media, _ in stored]
+    return [Media.from_row(media) for media in stored]
 
 
 @strawberry.type
@@ -50,7 +50,10 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Upload one image (multipart request; emits media.processed).")
+    @strawberry.mutation(
+        description="Upload one image (multipart request). It is PROCESSING until the media "
+        "worker made its variants (then READY and media.processed, or FAILED and media.failed)."
+    )
     async def upload_media(self, info: MediaInfo, file: Upload, alt: str | None = None) -> Media:
         return (await _upload(info, [file], alt))[0]
 

@@ -1,6 +1,8 @@
-"""Domain rules of the media subgraph (no GraphQL). Image work runs in a worker thread
-(imaging.py); files are written before the unit of work commits and removed again if it
-does not, so a committed row always has its files."""
+"""Domain rules of the media subgraph (no GraphQL). An upload is checked and cleaned in a
+worker thread (imaging.clean_original) and its original stored before the unit of work
+commits (and removed again if it does not), so a committed row always has its original; the
+row starts PROCESSING and `media.uploaded` asks the media worker for the variants
+(processing.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from subgraphs.media.storage import Storage
 Unit = UnitOfWork[Caller]
 
 ORIGINAL = "original"
+PROCESSING, READY, FAILED = "PROCESSING", "READY", "FAILED"
 MAX_BATCH = 20
 MAX_ALT = 500
 MAX_SIDE = 4096
@@ -48,16 +51,19 @@ def _caller(uow: Unit) -> Caller:
     return uow.caller
 
 
-async def _process(settings: Settings, item: Incoming, index: int | None) -> imaging.Processed:
+def limits(settings: Settings) -> imaging.Limits:
+    return imaging.Limits(settings.media_max_pixels, settings.media_max_animation_pixels)
+
+
+async def _clean(settings: Settings, item: Incoming, index: int | None) -> imaging.Encoded:
     try:
-        return await asyncio.to_thread(imaging.process_upload, item.data, settings.media_max_pixels)
+        return await asyncio.to_thread(imaging.clean_original, item.data, limits(settings))
     except imaging.ImageRefused as refused:
         where = {} if index is None else {"index": index}
         raise MediaRefused(refused.code, f"{item.filename}: {refused.message}", **where) from None
 
 
-def _row(owner: str, item: Incoming, processed: imaging.Processed, alt: str | None) -> Media:
-    original = processed.original
+def _row(owner: str, item: Incoming, original: imaging.Encoded, alt: str | None) -> Media:
     return Media(
         owner_id=owner,
         filename=item.filename[:255] or "upload",
@@ -67,12 +73,13 @@ def _row(owner: str, item: Incoming, processed: imaging.Processed, alt: str | No
         width=original.width,
         height=original.height,
         alt=alt,
-        status="READY",
+        status=PROCESSING,
         etag=original.etag,
+        attempts=0,
     )
 
 
-def _variant(media_id: str, name: str, encoded: imaging.Encoded) -> Variant:
+def variant_row(media_id: str, name: str, encoded: imaging.Encoded) -> Variant:
     return Variant(
         media_id=media_id,
         name=name,
@@ -96,8 +103,8 @@ def _clean_alt(alt: str | None) -> str | None:
 
 async def upload(
     uow: Unit, storage: Storage, settings: Settings, items: Sequence[Incoming], alt: str | None
-) -> list[tuple[Media, list[Variant]]]:
-    """Store every file or none: all are checked and processed before anything is written."""
+) -> list[Media]:
+    """Store every file or none: all are checked and cleaned before anything is written."""
     owner = _caller(uow).user_id
     if not items:
         raise BadUserInput("Send at least one file", field="files")
@@ -105,30 +112,21 @@ async def upload(
         raise BadUserInput(f"At most {MAX_BATCH} files per batch", field="files")
     alt = _clean_alt(alt)
     batch = len(items) > 1
-    processed = await asyncio.gather(
-        *(_process(settings, item, i if batch else None) for i, item in enumerate(items))
+    originals = await asyncio.gather(
+        *(_clean(settings, item, i if batch else None) for i, item in enumerate(items))
     )
-    stored: list[tuple[Media, list[Variant]]] = []
+    stored: list[Media] = []
     try:
-        for item, result in zip(items, processed, strict=True):
-            media = _row(owner, item, result, alt)
+        for item, original in zip(items, originals, strict=True):
+            media = _row(owner, item, original, alt)
             uow.session.add(media)
             await uow.session.flush()  # the id names the files
-            await storage.put(media.id, ORIGINAL, result.original.data)
-            variants = []
-            for name, encoded in result.variants.items():
-                await storage.put(media.id, name, encoded.data)
-                variants.append(_variant(media.id, name, encoded))
-            uow.session.add_all(variants)
-            stored.append((media, variants))
-            uow.emit(
-                events.MEDIA_PROCESSED,
-                events.processed_payload(media, variants),
-                aggregate_id=media.id,
-            )
+            await storage.put(media.id, ORIGINAL, original.data)
+            stored.append(media)
+            uow.emit(events.MEDIA_UPLOADED, events.uploaded_payload(media), aggregate_id=media.id)
         await uow.session.flush()
     except BaseException:
-        for media, _ in stored:
+        for media in stored:
             await storage.delete(media.id)
         raise
     return stored
@@ -166,11 +164,14 @@ async def resize(
     data = await storage.get(media.id, ORIGINAL)
     if data is None:
         raise NotFound("The original file of this media is missing", id=media_id)
-    encoded = await asyncio.to_thread(
-        imaging.resize, data, width, height, fmt, settings.media_max_pixels
-    )
+    try:
+        encoded = await asyncio.to_thread(
+            imaging.resize, data, width, height, fmt, limits(settings)
+        )
+    except imaging.ImageRefused as refused:  # a FAILED media whose original does not decode
+        raise MediaRefused(refused.code, refused.message) from None
     await storage.put(media.id, name, encoded.data)
-    uow.session.add(_variant(media.id, name, encoded))
+    uow.session.add(variant_row(media.id, name, encoded))
     await uow.session.flush()
     return media
 

@@ -1,26 +1,48 @@
-"""Where media files live, behind a small interface. `LocalDisk` keeps them under
-`MOSAIC_MEDIA_DIR` as `<media id>/<variant>`; blocking file I/O runs in a worker thread."""
+"""Where media files live, behind a small interface: `<media id>/<name>` -> bytes.
+
+`LocalDisk` keeps them under `MOSAIC_MEDIA_DIR` (blocking file I/O in a worker thread);
+`S3Storage` (storage_s3.py) in an S3-compatible bucket when `MOSAIC_MEDIA_S3_URL` is set.
+One contract suite checks both (tests/subgraphs/media/test_storage_contract.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
+import secrets
 import shutil
 from pathlib import Path
 from typing import Protocol
 
+from subgraphs.common.settings import Settings
+
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class Storage(Protocol):
-    async def put(self, media_id: str, name: str, data: bytes) -> None: ...
+def check_key(*parts: str) -> None:
+    # Ids and names come from our own rows, but a key never leaves its media's folder anyway.
+    if not all(_SAFE.match(part) and part not in (".", "..") for part in parts):
+        raise ValueError(f"not a storage key: {parts!r}")
 
-    async def get(self, media_id: str, name: str) -> bytes | None: ...
+
+class Storage(Protocol):
+    async def put(self, media_id: str, name: str, data: bytes) -> None:
+        """Write (or replace) a file; readers see the old bytes or the new, never a part."""
+        ...
+
+    async def get(self, media_id: str, name: str) -> bytes | None:
+        """The file's bytes; None when there is no such file."""
+        ...
 
     async def delete(self, media_id: str) -> None:
         """Every file of the media (no error when there is none)."""
         ...
+
+    async def ping(self) -> None:
+        """Raise when the storage cannot be reached."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class LocalDisk:
@@ -28,17 +50,19 @@ class LocalDisk:
         self.root = root
 
     def _path(self, media_id: str, name: str | None = None) -> Path:
-        # Ids and names come from our own rows, but a path never leaves the root anyway.
         parts = [media_id] if name is None else [media_id, name]
-        if not all(_SAFE.match(part) and part not in (".", "..") for part in parts):
-            raise ValueError(f"not a storage key: {parts!r}")
+        check_key(*parts)
         return self.root.joinpath(*parts)
 
     def _write(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)  # readers see the whole file or none
+        # A name of its own per write: two writers of one file never share a temporary file.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+        try:
+            temporary.write_bytes(data)
+            temporary.replace(path)  # readers see the whole file or none
+        finally:
+            temporary.unlink(missing_ok=True)
 
     async def put(self, media_id: str, name: str, data: bytes) -> None:
         await asyncio.to_thread(self._write, self._path(media_id, name), data)
@@ -52,3 +76,23 @@ class LocalDisk:
 
     async def delete(self, media_id: str) -> None:
         await asyncio.to_thread(shutil.rmtree, self._path(media_id), True)
+
+    async def ping(self) -> None:
+        await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
+
+    async def close(self) -> None:
+        return None
+
+
+def storage_from_settings(settings: Settings) -> Storage:
+    """S3 when MOSAIC_MEDIA_S3_URL is set, else the local disk (the app and worker call it)."""
+    if settings.media_s3_url:
+        from subgraphs.media.storage_s3 import S3Storage
+
+        secret = settings.media_s3_secret_access_key
+        return S3Storage.from_url(
+            settings.media_s3_url,
+            access_key_id=settings.media_s3_access_key_id,
+            secret_access_key=None if secret is None else secret.get_secret_value(),
+        )
+    return LocalDisk(settings.media_path)

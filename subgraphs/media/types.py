@@ -20,7 +20,10 @@ def file_url(info: MediaInfo, media_id: str, name: str) -> str:
     return f"{info.context.settings.media_public_url.rstrip('/')}/media/{media_id}/{name}"
 
 
-@strawberry.enum(description="Where an upload is in its processing.")
+@strawberry.enum(
+    description="Where an upload is: PROCESSING (stored and checked; the variants are being "
+    "made), READY (variants made) or FAILED (see failureReason)."
+)
 class MediaStatus(Enum):
     PROCESSING = "PROCESSING"
     READY = "READY"
@@ -75,6 +78,9 @@ class Media:
     height: int
     alt: str | None
     status: MediaStatus
+    failure_reason: str | None = strawberry.field(
+        description="Why processing failed (FAILED only; null otherwise)."
+    )
     created_at: datetime
     row: strawberry.Private[models.Media]
 
@@ -89,6 +95,7 @@ class Media:
             height=row.height,
             alt=row.alt,
             status=MediaStatus(row.status),
+            failure_reason=row.failure_reason,
             created_at=row.created_at,
             row=row,
         )
@@ -106,7 +113,10 @@ class Media:
     def url(self, info: MediaInfo) -> str:
         return file_url(info, self.row.id, service.ORIGINAL)
 
-    @strawberry.field(description="Derived files: `thumb` (256 px), `medium` (1024 px), resizes.")
+    @strawberry.field(
+        description="Derived files: `thumb` (256 px) and `medium` (1024 px) once READY "
+        "(animated WebP for an animation), and resizes."
+    )
     async def variants(self, info: MediaInfo) -> list[MediaVariant]:
         rows = await info.context.loaders.variants_by_media.load(self.row.id)
         return [

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Federation:
     router_url: str
     subgraphs: dict[str, str]  # name -> base URL
+    settings: Settings  # the subgraphs' (a test runs a subgraph's worker with them)
 
 
 async def _prepare(name: str, settings: Settings) -> None:
@@ -83,7 +84,7 @@ async def start_federation(
             RouterSettings(supergraph=str(supergraph), hot_reload=False, signing_key=signing_key)
         )
         router_url = await stack.enter_async_context(serve(router))
-        yield Federation(router_url, urls)
+        yield Federation(router_url, urls, settings)
 
 
 @pytest.fixture

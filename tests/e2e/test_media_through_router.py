@@ -1,15 +1,20 @@
 """Media through the router (the `federation` fixture: every subgraph of supergraph.yaml on its
-own seeded database): an image uploaded through the router becomes alice's `avatar` and a
-product's `images`, both resolved by the router from the media subgraph."""
+own seeded database, and here the media worker on the shared dev event log): an image uploaded
+through the router becomes alice's `avatar` and a product's `images`, both resolved by the
+router from the media subgraph, with the variants the worker made."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import json
+from typing import Any
 
 import httpx
 from PIL import Image
 
+from subgraphs.media import worker
 from tests.e2e.test_federated_me import Federation, federation  # noqa: F401
 from tests.e2e.test_shop_through_router import sign_in
 from tests.utils.graphql import GraphQLClient
@@ -36,15 +41,32 @@ async def upload_png(router_url: str, token: str, size: tuple[int, int]) -> str:
     return str(body["data"]["uploadMedia"]["id"])
 
 
+async def processed(client: GraphQLClient, media_id: str, deadline: float = 60.0) -> Any:
+    """The media through the router once the worker is done with it (polled)."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + deadline
+    while True:
+        result = await client.execute(
+            "query ($id: ID!) { media(id: $id) { status variants { name } } }", {"id": media_id}
+        )
+        assert result.errors == [], result.errors
+        if result.data["media"]["status"] != "PROCESSING":
+            return result.data["media"]
+        assert loop.time() < until, f"{media_id} still PROCESSING after {deadline} s"
+        await asyncio.sleep(0.05)
+
+
 async def test_avatar_and_product_images_resolve_through_the_router(
     federation: Federation,  # noqa: F811
 ) -> None:
     client = GraphQLClient(federation.router_url)
+    media_worker = asyncio.create_task(worker.run(federation.settings))
     try:
         alice = await sign_in(client, "alice@mosaic.dev")
         admin = await sign_in(client, "admin@mosaic.dev")
         avatar = await upload_png(federation.router_url, alice, (300, 300))
         picture = await upload_png(federation.router_url, admin, (800, 400))
+        assert (await processed(client, avatar))["status"] == "READY"
 
         set_avatar = await client.execute(
             "mutation ($m: ID) { setAvatar(mediaId: $m) { id } }", {"m": avatar}, token=alice
@@ -68,6 +90,9 @@ async def test_avatar_and_product_images_resolve_through_the_router(
             token=admin,
         )
     finally:
+        media_worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await media_worker
         await client.aclose()
     assert me.errors == [], me.errors
     assert me.data["me"] == {

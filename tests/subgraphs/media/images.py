@@ -52,3 +52,42 @@ def decompression_bomb(side: int = 10_000) -> bytes:
 
 def not_an_image() -> bytes:
     return b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def animated_gif(frames: int = 6, size: tuple[int, int] = (300, 200)) -> bytes:
+    """A real multi-frame GIF: a square moving across, each frame shown a little longer, and a
+    comment block that must not survive."""
+    images = []
+    for i in range(frames):
+        frame = Image.new("RGB", size, (30, 90, 160))
+        frame.paste((250, 220, 40), (i * 20, 10, i * 20 + 40, 50))
+        images.append(frame)
+    return encode(
+        images[0],
+        "GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=[40 + 10 * i for i in range(frames)],
+        loop=0,
+        comment=b"SecretComment",
+    )
+
+
+def animation_bomb(frames: int = 30, side: int = 2000) -> bytes:
+    """frames x side x side pixels to decode, a few KB on the wire: each frame differs from
+    the last in one pixel, so the encoder stores 1x1 frames on a large canvas."""
+    images = []
+    for i in range(frames):
+        frame = Image.new("L", (side, side), 0)
+        frame.putpixel((i, i), 255)
+        images.append(frame)
+    return encode(images[0], "GIF", save_all=True, append_images=images[1:], duration=50)
+
+
+def durations(image: Image.Image) -> list[int]:
+    found = []
+    for index in range(getattr(image, "n_frames", 1)):
+        image.seek(index)
+        image.load()
+        found.append(int(image.info.get("duration", 0)))
+    return found
