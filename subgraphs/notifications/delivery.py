@@ -103,12 +103,18 @@ class Deliverer:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def message(self, delivery_id: str) -> tuple[Delivery, Message | None]:
+        """The delivery and what to send (None: the recipient has no address for it), read
+        in one query: this runs for every email and webhook."""
         async with self.db.sessions() as session:
-            delivery = await session.get(Delivery, delivery_id)
-            assert delivery is not None
-            notification = await session.get(Notification, delivery.notification_id)
-            assert notification is not None
-            recipient = await session.get(Recipient, notification.recipient_id)
+            row = (
+                await session.execute(
+                    select(Delivery, Notification, Recipient)
+                    .join(Notification, Notification.id == Delivery.notification_id)
+                    .outerjoin(Recipient, Recipient.user_id == Notification.recipient_id)
+                    .where(Delivery.id == delivery_id)
+                )
+            ).one()
+        delivery, notification, recipient = row
         address = None
         if recipient is not None:
             address = recipient.email if delivery.channel == "email" else recipient.webhook_url

@@ -3,11 +3,12 @@ data, so they may read the event's values but never call into Python or change s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from subgraphs.common.errors import BadUserInput
@@ -44,8 +45,15 @@ def render(title: str, body: str, values: Mapping[str, Any]) -> Rendered:
     return Rendered(_render(title, values), _render(body, values))
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    # Compiling costs far more than rendering, and a template version never changes: the
+    # worker renders the same few sources for every event.
+    return _ENV.from_string(source)
+
+
 def _render(source: str, values: Mapping[str, Any]) -> str:
     try:
-        return _ENV.from_string(source).render(values).strip()
+        return _compiled(source).render(values).strip()
     except TemplateError:
         return source
