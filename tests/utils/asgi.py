@@ -10,6 +10,13 @@ from typing import Any
 
 import uvicorn
 
+# How long the server keeps an idle keep-alive connection: longer than any client in the tests
+# keeps one (httpx: 5 s, the router's subgraph client: 60 s). At uvicorn's default (5 s, equal
+# to httpx's) the server's clock starts first, as it finishes writing the response, so under
+# load a client reused a connection in the moment the server closed it with the new request
+# unread: httpx.ReadError (RemoteProtocolError when no reset came) in a test that idled ~5 s.
+KEEP_ALIVE_SECONDS = 120
+
 
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
@@ -24,7 +31,13 @@ async def serve(app: Any) -> AsyncIterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = _Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

@@ -21,6 +21,7 @@ from tests.router.differential.compare import Response, compare
 from tests.router.differential.processes import TARGETS, Side, starting, wait_healthy
 
 HEADERS = {"content-type": "application/json", "accept": "application/json"}
+IDLE_SECONDS = 1.0  # how long the client keeps an idle keep-alive connection
 
 
 def target_from_env() -> str:
@@ -128,7 +129,10 @@ def differential(
             checks += more
         for running, url in checks:
             wait_healthy(running, url)
-        client = stack.enter_context(httpx.Client(timeout=30.0))
+        # Idle connections are dropped long before the servers drop them (5 s: uvicorn's and
+        # Node's default): one the server is closing as a request goes out fails the request.
+        limits = httpx.Limits(keepalive_expiry=IDLE_SECONDS)
+        client = stack.enter_context(httpx.Client(timeout=30.0, limits=limits))
         yield Differential(
             reference=reference, candidate=candidate, target=target, client=client, hive=oracle
         )
