@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.search import documents as docs
-from subgraphs.search.backends.sql import SqlBackend, empty_facets, highlights
-from subgraphs.search.documents import MARK_END, MARK_START, SearchQuery, SearchResults
-from subgraphs.search.text import near, query_words
+from subgraphs.search.backends.sql import SqlBackend
+from subgraphs.search.documents import MARK_END, MARK_START
+from subgraphs.search.text import near
 
 CANDIDATES = 200
 WEIGHTS = "{0.1, 0.25, 0.5, 1.0}"  # ts_rank weights of D, C (description), B (tags), A (name)
@@ -39,15 +38,9 @@ class PostgresBackend(SqlBackend):
         )
         return near(word, list(rows))
 
-    async def tsquery(self, session: AsyncSession, words: list[str]) -> str | None:
-        """`to_tsquery` text: each word as one of its near words; None when a word has none."""
-        groups = []
-        for word in words:
-            found = await self._expand(session, word)
-            if not found:
-                return None
-            groups.append("(" + " | ".join(f"'{w}'" for w in found) + ")")
-        return " & ".join(groups)
+    def _match_text(self, alternatives: list[list[str]]) -> str:
+        """`to_tsquery` text: each word as one of its near words."""
+        return " & ".join("(" + " | ".join(f"'{w}'" for w in ws) + ")" for ws in alternatives)
 
     def _has_tag(self, param: str) -> str:
         return f"{param} = ANY(d.tags)"
@@ -58,40 +51,20 @@ class PostgresBackend(SqlBackend):
         )
         return f"SELECT t.value, count(*) AS n {with_tags} GROUP BY t.value"
 
-    async def search(self, query: SearchQuery) -> SearchResults:
-        params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
-        conditions = self.filters(query, params)
-        words = query_words(query.text)
-        async with self.db.sessions() as session:
-            if not words:
-                return await self._browse(session, query, conditions, params)
-            tsquery = await self.tsquery(session, words)
-            if tsquery is None:
-                return SearchResults(hits=(), total=0, facets=empty_facets(query))
-            params.update(q=tsquery, name_options=NAME_HEADLINE, text_options=DESCRIPTION_HEADLINE)
-            source = (
-                "FROM search_documents d WHERE d.tsv @@ to_tsquery('simple', :q) AND "
-                + " AND ".join(conditions)
-            )
-            rows = (
-                await session.execute(
-                    text(
-                        "SELECT p.type, p.id, p.score, "
-                        "ts_headline('simple', p.name, to_tsquery('simple', :q), :name_options), "
-                        "ts_headline('simple', p.description, to_tsquery('simple', :q), "
-                        ":text_options) "
-                        f"FROM (SELECT d.type, d.id, d.name, d.description, ts_rank('{WEIGHTS}', "
-                        f"d.tsv, to_tsquery('simple', :q)) AS score {source} "
-                        "ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset) p "
-                        "ORDER BY p.score DESC, p.id"
-                    ),
-                    params,
-                )
-            ).all()
-            total = await session.scalar(text(f"SELECT count(*) {source}"), params)
-            facets = await self.facets(session, source, params) if query.facets else ()
-        hits = tuple(
-            docs.Hit(type, id, float(score), highlights(name, description))
-            for type, id, score, name, description in rows
+    def _match_source(self, conditions: list[str]) -> str:
+        return (
+            "FROM search_documents d WHERE d.tsv @@ to_tsquery('simple', :match) AND "
+            + " AND ".join(conditions)
         )
-        return SearchResults(hits=hits, total=int(total or 0), facets=facets)
+
+    def _ranked_query(self, source: str, params: dict[str, Any]) -> str:
+        params.update(name_options=NAME_HEADLINE, text_options=DESCRIPTION_HEADLINE)
+        return (
+            "SELECT p.type, p.id, p.score, "
+            "ts_headline('simple', p.name, to_tsquery('simple', :match), :name_options), "
+            "ts_headline('simple', p.description, to_tsquery('simple', :match), :text_options) "
+            f"FROM (SELECT d.type, d.id, d.name, d.description, ts_rank('{WEIGHTS}', "
+            f"d.tsv, to_tsquery('simple', :match)) AS score {source} "
+            "ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset) p "
+            "ORDER BY p.score DESC, p.id"
+        )

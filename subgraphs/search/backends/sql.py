@@ -30,8 +30,8 @@ from db import Database
 from db import migrations as db_migrations
 from db.base import as_utc
 from subgraphs.search import documents as docs
-from subgraphs.search.documents import Document, SearchQuery
-from subgraphs.search.text import render_snippet, words
+from subgraphs.search.documents import Document, SearchQuery, SearchResults
+from subgraphs.search.text import query_words, render_snippet, words
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 CHUNK = 500  # rows per INSERT (SQLite allows 32,766 parameters a statement)
@@ -75,9 +75,11 @@ def utc_text(moment: datetime) -> str:
 
 
 class SqlBackend:
-    """The shared part; subclasses set `dialect` and implement search and suggest."""
+    """The shared part; a subclass sets `dialect` and says how its full-text index finds,
+    writes and ranks a match (`_expand`, `_match_text`, `_match_source`, `_ranked_query`)."""
 
     dialect = "sqlite"
+    score_sign = 1.0  # -1.0 where the database's rank is lower for a better match
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -274,6 +276,56 @@ class SqlBackend:
         return conditions
 
     def _has_tag(self, param: str) -> str:
+        raise NotImplementedError
+
+    async def search(self, query: SearchQuery) -> SearchResults:
+        params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
+        conditions = self.filters(query, params)
+        terms = query_words(query.text)
+        async with self.db.sessions() as session:
+            if not terms:
+                return await self._browse(session, query, conditions, params)
+            alternatives = await self._near_words(session, terms)
+            if alternatives is None:
+                return SearchResults(hits=(), total=0, facets=empty_facets(query))
+            params["match"] = self._match_text(alternatives)
+            source = self._match_source(conditions)
+            ranked = self._ranked_query(source, params)
+            rows = (await session.execute(text(ranked), params)).all()
+            total = await session.scalar(text(f"SELECT count(*) {source}"), params)
+            facets = await self.facets(session, source, params) if query.facets else ()
+        hits = tuple(
+            docs.Hit(type, id, self.score_sign * float(score), highlights(name, description))
+            for type, id, score, name, description in rows
+        )
+        return SearchResults(hits=hits, total=int(total or 0), facets=facets)
+
+    async def _near_words(self, session: AsyncSession, terms: list[str]) -> list[list[str]] | None:
+        """Each query word's near words in the index's vocabulary; None when a word has none
+        (then no document can match every word)."""
+        alternatives = []
+        for word in terms:
+            found = await self._expand(session, word)
+            if not found:
+                return None
+            alternatives.append(found)
+        return alternatives
+
+    async def _expand(self, session: AsyncSession, word: str) -> list[str]:
+        """The indexed words at most `text.max_edits` typos away from `word`."""
+        raise NotImplementedError
+
+    def _match_text(self, alternatives: list[list[str]]) -> str:
+        """The full-text query (bound as :match): for every word, one of its near words."""
+        raise NotImplementedError
+
+    def _match_source(self, conditions: list[str]) -> str:
+        """FROM and WHERE of the documents (`d`) that :match and the conditions select."""
+        raise NotImplementedError
+
+    def _ranked_query(self, source: str, params: dict[str, Any]) -> str:
+        """One page of the matches, best first: type, id, score, name and description with
+        the matched words marked."""
         raise NotImplementedError
 
     async def facets(

@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.search import documents as docs
-from subgraphs.search.backends.sql import SqlBackend, empty_facets, highlights
-from subgraphs.search.documents import MARK_END, MARK_START, SearchQuery, SearchResults
-from subgraphs.search.text import near, query_words, trigrams
+from subgraphs.search.backends.sql import SqlBackend
+from subgraphs.search.documents import MARK_END, MARK_START
+from subgraphs.search.text import near, trigrams
 
 CANDIDATES = 200  # vocabulary words a query word's trigrams may bring (closest by bm25)
 WEIGHTS = "4.0, 1.0, 2.0"  # bm25 column weights: name, description, tags
@@ -24,6 +23,7 @@ WEIGHTS = "4.0, 1.0, 2.0"  # bm25 column weights: name, description, tags
 
 class SQLiteBackend(SqlBackend):
     dialect = "sqlite"
+    score_sign = -1.0  # bm25 is lower for a better match
 
     async def _expand(self, session: AsyncSession, word: str) -> list[str]:
         match = " OR ".join(f'"{t}"' for t in trigrams(word))
@@ -36,15 +36,9 @@ class SQLiteBackend(SqlBackend):
         )
         return near(word, list(rows))
 
-    async def match_expression(self, session: AsyncSession, words: list[str]) -> str | None:
-        """The FTS5 query: each word as one of its near words; None when a word has none."""
-        groups = []
-        for word in words:
-            found = await self._expand(session, word)
-            if not found:
-                return None
-            groups.append("(" + " OR ".join(f'"{w}"' for w in found) + ")")
-        return " AND ".join(groups)
+    def _match_text(self, alternatives: list[list[str]]) -> str:
+        """The FTS5 query: each word as one of its near words."""
+        return " AND ".join("(" + " OR ".join(f'"{w}"' for w in ws) + ")" for ws in alternatives)
 
     def _has_tag(self, param: str) -> str:
         return f"EXISTS (SELECT 1 FROM json_each(d.tags) t WHERE t.value = {param})"
@@ -53,42 +47,22 @@ class SQLiteBackend(SqlBackend):
         with_tags = source.replace("WHERE", ", json_each(d.tags) t WHERE", 1)
         return f"SELECT t.value, count(*) AS n {with_tags} GROUP BY t.value"
 
-    async def search(self, query: SearchQuery) -> SearchResults:
-        params: dict[str, Any] = {"limit": query.limit, "offset": query.offset}
-        conditions = self.filters(query, params)
-        words = query_words(query.text)
-        async with self.db.sessions() as session:
-            if not words:
-                return await self._browse(session, query, conditions, params)
-            match = await self.match_expression(session, words)
-            if match is None:
-                return SearchResults(hits=(), total=0, facets=empty_facets(query))
-            params["match"] = match
-            # CROSS JOIN: SQLite then always starts from the full-text match; with a plain
-            # JOIN and a category filter it walked the category's rows and ran the match once
-            # per row (EXPLAIN QUERY PLAN; p50 930 ms on 100,000 documents, bench/search).
-            source = (
-                "FROM search_fts CROSS JOIN search_documents d ON d.rowid = search_fts.rowid "
-                "WHERE search_fts MATCH :match AND " + " AND ".join(conditions)
-            )
-            rows = (
-                await session.execute(
-                    text(
-                        f"SELECT d.type, d.id, bm25(search_fts, {WEIGHTS}) AS score, "
-                        f"highlight(search_fts, 0, '{MARK_START}', '{MARK_END}'), "
-                        f"snippet(search_fts, 1, '{MARK_START}', '{MARK_END}', '…', 16) "
-                        f"{source} ORDER BY score, d.id LIMIT :limit OFFSET :offset"
-                    ),
-                    params,
-                )
-            ).all()
-            total = await session.scalar(text(f"SELECT count(*) {source}"), params)
-            facets = await self.facets(session, source, params) if query.facets else ()
-        hits = tuple(
-            docs.Hit(type, id, -float(score), highlights(name, description))
-            for type, id, score, name, description in rows
+    def _match_source(self, conditions: list[str]) -> str:
+        # CROSS JOIN: SQLite then always starts from the full-text match; with a plain JOIN and
+        # a category filter it walked the category's rows and ran the match once per row
+        # (EXPLAIN QUERY PLAN; p50 930 ms on 100,000 documents, bench/search).
+        return (
+            "FROM search_fts CROSS JOIN search_documents d ON d.rowid = search_fts.rowid "
+            "WHERE search_fts MATCH :match AND " + " AND ".join(conditions)
         )
-        return SearchResults(hits=hits, total=int(total or 0), facets=facets)
+
+    def _ranked_query(self, source: str, params: dict[str, Any]) -> str:
+        return (
+            f"SELECT d.type, d.id, bm25(search_fts, {WEIGHTS}) AS score, "
+            f"highlight(search_fts, 0, '{MARK_START}', '{MARK_END}'), "
+            f"snippet(search_fts, 1, '{MARK_START}', '{MARK_END}', '…', 16) "
+            f"{source} ORDER BY score, d.id LIMIT :limit OFFSET :offset"
+        )
 
     def _suggest_source(self, prefix: str, params: dict[str, Any]) -> str:
         if len(prefix) >= 3 and prefix.replace(" ", "").isalnum():
