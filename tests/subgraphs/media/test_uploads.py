@@ -112,6 +112,19 @@ async def test_an_animated_gif_stays_animated(media: MediaService) -> None:
         first = image.convert("RGB").tobytes()
         image.seek(5)
         assert image.convert("RGB").tobytes() != first, name
+    # A resize keeps the animation where the format has one (PNG: APNG), JPEG gets frame one.
+    resize = """mutation ($id: ID!, $f: ImageFormat!) {
+      resizeMedia(id: $id, width: 100, height: 100, format: $f) { variants { name url } } }"""
+    for fmt, frames in (("PNG", 6), ("JPEG", 1)):
+        result = await media.execute(resize, {"id": item["id"], "f": fmt}, token=token)
+        assert result.errors == [], result.errors
+        url = next(
+            v["url"]
+            for v in result.data["resizeMedia"]["variants"]
+            if v["name"] == f"100x100-{fmt.lower()}"
+        )
+        image = Image.open(io.BytesIO((await media.fetch(url)).content))
+        assert (image.format, getattr(image, "n_frames", 1), image.width) == (fmt, frames, 100)
 
 
 async def test_an_animated_webp_stays_animated(media: MediaService) -> None:
