@@ -35,7 +35,9 @@ PolicyHook = Callable[[frozenset[str], Any], Any]  # (policies, claims) -> grant
 class Guard:
     requirement: Requirement
     paths: tuple[tuple[str, ...], ...]
-    selection: Selection  # the selection removed when the requirement is not met
+    # The selection removed when the requirement is not met; None for one a literal @skip or
+    # @include already left out (router/auth/excluded.py): only its error remains.
+    selection: Selection | None
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,13 @@ def allowed(requirement: Requirement, caller: Caller) -> bool:
     return _met(requirement.scopes, caller.scopes) and _met(requirement.policies, caller.policies)
 
 
-def guards(supergraph: Supergraph, operation: Operation) -> Guards | None:
-    """The guarded selections of `operation` (None when it touches nothing guarded)."""
+def guards(
+    supergraph: Supergraph,
+    operation: Operation,
+    excluded: Iterable[tuple[Requirement, tuple[str, ...]]] = (),
+) -> Guards | None:
+    """The guarded selections of `operation`, and the `excluded` ones its document leaves out
+    with a literal @skip/@include (None when it touches nothing guarded)."""
     rules = supergraph.authorization
     if not rules:
         return None
@@ -102,12 +109,15 @@ def guards(supergraph: Supergraph, operation: Operation) -> Guards | None:
         for selection in operation.selections:
             if isinstance(selection, Field):
                 _add(found, selection, root_requirement, (selection.response_key,))
-    if not found:
-        return None
     items = tuple(
         Guard(requirement, tuple(dict.fromkeys(paths)), selection)
         for selection, requirement, paths in found.values()
     )
+    covered = {(g.requirement, path) for g in items for path in g.paths}
+    leftover = tuple(dict.fromkeys(e for e in excluded if e not in covered))
+    items += tuple(Guard(requirement, (path,), None) for requirement, path in leftover)
+    if not items:
+        return None
     policies = frozenset(p for g in items for alt in (g.requirement.policies or ()) for p in alt)
     return Guards(items, policies)
 
@@ -140,7 +150,7 @@ def denied(found: Guards, caller: Caller) -> tuple[int, ...]:
 
 def restrict(operation: Operation, found: Guards, refused: Iterable[int]) -> Operation:
     """The operation without the refused selections (and any selection left empty)."""
-    drop = {id(found.items[i].selection) for i in refused}
+    drop = {id(s) for i in refused if (s := found.items[i].selection) is not None}
 
     def keep(selections: tuple[Selection, ...]) -> tuple[Selection, ...]:
         out: list[Selection] = []

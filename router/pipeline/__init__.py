@@ -9,6 +9,8 @@
         plan(Document) -> Executable
     auth(ExecutionRequest) -> ExecutionRequest               every request (variables coerced):
                                                              authorization directives
+        policy(PolicyCheck) -> frozenset[str]                when the operation names @policy:
+                                                             the granted ones
     execute(ExecutionRequest) -> Result                      every request
     shape(Result) -> GraphQLResponse                         every request
     respond(GraphQLResponse) -> HttpResponse                 every request, refusals too
@@ -52,6 +54,7 @@ from router.pipeline.types import (
     GraphQLResponse,
     HttpRequest,
     HttpResponse,
+    PolicyCheck,
     RequestError,
     Result,
     Source,
@@ -70,6 +73,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "Pipeline",
+    "PolicyCheck",
     "RequestError",
     "Result",
     "Source",

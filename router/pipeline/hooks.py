@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-REQUEST_STAGES = ("read", "prepare", "auth", "execute", "shape", "respond")
+REQUEST_STAGES = ("read", "prepare", "auth", "policy", "execute", "shape", "respond")
 DOCUMENT_STAGES = ("parse", "validate", "limits", "plan")
 STAGES = REQUEST_STAGES + DOCUMENT_STAGES
 

@@ -13,6 +13,7 @@ from graphql import (
 )
 
 from router.auth.authorization import guards
+from router.auth.excluded import excluded_guards
 from router.executor.merge import Representations
 from router.executor.shape import compile_shape
 from router.pipeline.types import Document, Executable, RequestError
@@ -62,7 +63,8 @@ class Plan:
                 raise RequestError(str(error), "QUERY_PLANNING_FAILED", 500) from None
             plan, representations = self.compile(planning, source.labels)
             if self.supergraph.authorization:
-                found = guards(self.supergraph, planning)
+                skipped = excluded_guards(self.supergraph, document.document, definition)
+                found = guards(self.supergraph, planning, skipped)
         return Executable(
             document=document.document,
             definition=definition,

@@ -24,7 +24,7 @@ from router.executor.signing import Signer
 from router.executor.upload import FilePart, Uploads
 from router.pipeline import log as request_log
 from router.pipeline import uploads
-from router.pipeline.auth import Authorize
+from router.pipeline.auth import Authorize, Policies
 from router.pipeline.cost import CostModel
 from router.pipeline.execute import Execute, coerce_variables
 from router.pipeline.hooks import by_stage, wrap
@@ -113,7 +113,8 @@ class Pipeline:
         self.read = wrap(Read(settings, edge), staged["read"])
         self.preparer = Prepare(settings, supergraph, document_stages)
         self.prepare = wrap(self.preparer, staged["prepare"])
-        self.auth = wrap(Authorize(settings, planner), staged["auth"])
+        decide = wrap(Policies(settings), staged["policy"])
+        self.auth = wrap(Authorize(planner, decide), staged["auth"])
         self.execute = wrap(Execute(self.executor, api), staged["execute"])
         self.shape = wrap(Shape(), staged["shape"])
         self.plain_respond = Respond()

@@ -130,6 +130,16 @@ class ExecutionRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyCheck:
+    """What the `policy` stage decides (inside `auth`, only for operations that touch @policy):
+    which of `policies` this caller is granted. Its output is the granted names."""
+
+    policies: frozenset[str]  # every policy the operation's guarded selections name
+    claims: Claims | None
+    request: GraphQLRequest
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """What `execute` returns: merged (unshaped) data, errors, subgraph response headers."""
 

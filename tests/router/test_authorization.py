@@ -4,8 +4,9 @@ UNAUTHORIZED_FIELD_OR_TYPE error at their path, and the rest of the query is ser
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 
 from router.auth.jwt import Claims
 from router.compose import SubgraphSource, compose
+from router.pipeline import PolicyCheck, hook
 from router.server.app import create_app
 from router.settings import RouterSettings
 from subgraphs.common.keys import SigningKey, generate_private_pem
@@ -82,8 +84,9 @@ class Graph:
     url: str
     subgraphs: dict[str, CannedSubgraph]
 
-    async def post(self, query: str, token: str | None = None) -> dict[str, Any]:
+    async def post(self, query: str, token: str | None = None, **extra: str) -> dict[str, Any]:
         headers = {"authorization": f"Bearer {token}"} if token else {}
+        headers.update(extra)
         async with httpx.AsyncClient(timeout=60) as client:
             response = await client.post(self.url, json={"query": query}, headers=headers)
         assert response.status_code == 200, response.text
@@ -106,8 +109,8 @@ def _token(sub: str = "u1", scope: str | None = None) -> str:
     return jwt.encode(claims, KEY.private_pem, algorithm="RS256", headers={"kid": KEY.kid})
 
 
-@pytest.fixture
-async def graph(tmp_path: Path) -> AsyncIterator[Graph]:
+@contextlib.asynccontextmanager
+async def running_graph(tmp_path: Path, **options: Any) -> AsyncIterator[Graph]:
     server = CannedServer()
     subs = {name: server.add("authz", name, sdl, DATA[name]) for name, sdl in
             (("shop", SHOP), ("people", PEOPLE))}  # fmt: skip
@@ -124,12 +127,18 @@ async def graph(tmp_path: Path) -> AsyncIterator[Graph]:
             supergraph=str(supergraph),
             hot_reload=False,
             jwt_jwks=orjson.dumps(KEY.jwks()).decode(),
-            policy_hook=f"{__name__}:decide",
+            **options,
         )
         async with serve(create_app(settings)) as url:
             yield Graph(f"{url}/graphql", subs)
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def graph(tmp_path: Path) -> AsyncIterator[Graph]:
+    async with running_graph(tmp_path, policy_hook=f"{__name__}:decide") as running:
+        yield running
 
 
 def _errors(body: dict[str, Any]) -> list[tuple[list[Any], str]]:
@@ -198,3 +207,43 @@ async def test_a_fully_unauthorized_query_sends_nothing(graph: Graph) -> None:
     assert body["data"] == {"me": None, "stats": None}
     assert _errors(body) == [(["me"], UNAUTHORIZED), (["stats"], UNAUTHORIZED)]
     assert graph.sent() == ""
+
+
+async def test_skipped_fields_are_checked_as_written(graph: Graph) -> None:
+    """Apollo Router enforces the directives on the operation as written: a guarded field under
+    @skip(if: true) / @include(if: false) (literal or variable) still gets its error."""
+    query = (
+        "query($no: Boolean!) { products { name cost @skip(if: true) } "
+        "me @include(if: $no) { name } }"
+    )
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.post(graph.url, json={"query": query, "variables": {"no": False}})
+    body = response.json()
+    assert body["data"] == {"products": [{"name": "Lamp"}, {"name": "Desk"}]}
+    assert _errors(body) == [(["me"], UNAUTHORIZED), (["products", "@", "cost"], UNAUTHORIZED)]
+    assert graph.sent() == "{products{name}}"
+
+
+@hook("policy")
+async def grant_on_header(
+    check: PolicyCheck, next: Callable[[PolicyCheck], Awaitable[frozenset[str]]]
+) -> frozenset[str]:
+    """A `policy` stage hook: what the inner decider grants, plus what `x-grant` names (it sees
+    the whole request, as Apollo's coprocessor does)."""
+    granted = await next(check)
+    wanted = check.request.http.header(b"x-grant") if check.request.http else None
+    return granted | ({wanted} if wanted else set())
+
+
+async def test_policies_decided_by_a_policy_stage_hook(tmp_path: Path) -> None:
+    hooks = [f"{__name__}:grant_on_header"]
+    async with running_graph(tmp_path, hooks=hooks) as graph:  # no MOSAIC_ROUTER_POLICY_HOOK
+        query = "{ me { name email } }"
+        denied = await graph.post(query, _token())
+        assert denied["data"] == {"me": {"name": "Ann", "email": None}}
+        assert _errors(denied) == [(["me", "email"], UNAUTHORIZED)]
+        granted = await graph.post(query, _token(), **{"x-grant": "self"})
+        assert granted == {"data": {"me": {"name": "Ann", "email": "ann@example.com"}}}
+        # A policy nobody asked for grants nothing.
+        other = await graph.post(query, _token(), **{"x-grant": "admin"})
+        assert _errors(other) == [(["me", "email"], UNAUTHORIZED)]
