@@ -13,7 +13,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db import IdMixin, new_metadata
-from db.base import utcnow
+from db.base import UTCDateTime, utcnow
 from subgraphs.common.outbox import event_tables
 
 __all__ = ["Base", "Delivery", "Notification", "Recipient", "Template"]
@@ -41,6 +41,11 @@ class Recipient(Base):
     per_type: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the users event the name and email (profile_at) or the channel switches and
+    # opt-outs (preferences_at) came from happened: workers may apply two events of one user
+    # in either order, and an older one must not overwrite a newer one.
+    profile_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+    preferences_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
 
 
 class Template(IdMixin, Base):

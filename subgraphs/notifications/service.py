@@ -61,24 +61,36 @@ async def recipient(session: AsyncSession, user_id: str) -> Recipient:
 
 
 async def apply_user_event(session: AsyncSession, event: Event) -> None:
-    """Keep the recipients' copy current from `user.*` events."""
+    """Keep the recipients' copy current from `user.*` events (each carries the whole profile
+    or the whole preferences, so the newest event wins, whatever order they arrive in)."""
     payload = event.payload
     user_id = payload.get("user_id")
     if not user_id:
         return
-    row = await recipient(session, str(user_id))
-    for key in ("name", "email", "locale"):
-        if isinstance(payload.get(key), str) and payload[key]:
-            setattr(row, key, payload[key])
+    # Locked (PostgreSQL; SQLite's unit of work holds the write lock already): two workers
+    # applying two events of one user take turns, and the second sees what the first wrote.
+    row = await session.get(Recipient, str(user_id), with_for_update=True)
+    if row is None:
+        row = await recipient(session, str(user_id))
+    happened = event.occurred_at
+    if any(key in payload for key in ("name", "email")) and _newer(happened, row.profile_at):
+        for key in ("name", "email"):
+            if isinstance(payload.get(key), str) and payload[key]:
+                setattr(row, key, payload[key])
+        row.profile_at = row.updated_at = happened
     preferences = payload.get("preferences")
-    if isinstance(preferences, Mapping):
+    if isinstance(preferences, Mapping) and _newer(happened, row.preferences_at):
         channels = preferences.get("channels") or {}
         row.channels = {
             **row.channels,
             **{k: bool(v) for k, v in channels.items() if k in CHANNELS},
         }
         row.opt_outs = sorted({str(t) for t in preferences.get("opt_outs") or []})
-    row.updated_at = event.occurred_at
+        row.preferences_at = row.updated_at = happened
+
+
+def _newer(happened: datetime, applied: datetime | None) -> bool:
+    return applied is None or happened > applied
 
 
 def enabled_channels(row: Recipient, event_type: str) -> list[str]:
