@@ -22,6 +22,11 @@ from urllib.parse import urlsplit
 import httptools
 
 IDLE_SECONDS = 60.0  # an idle connection older than this is closed instead of reused
+# A write (never re-sent, see `post`) takes an idle connection only this fresh. Servers close idle
+# connections on their own clock (uvicorn and Node after 5 s, started before ours): a connection
+# idle for nearly that long can be closed as the write travels, and the write then fails.
+WRITE_IDLE_SECONDS = 2.0
+KEEP_ALIVE_MARGIN = 1.0  # seconds kept off a server's announced `Keep-Alive: timeout=N`
 MAX_HEAD_BYTES = 64 * 1024  # status line and headers
 MAX_BODY_BYTES = 256 * 1024 * 1024
 # Never propagated: they frame the request, and the client writes them itself.
@@ -64,6 +69,7 @@ class Connection(asyncio.Protocol):
         self.closed = False
         self.dropped = False  # left its pool (closed, or about to be)
         self.idle_since = 0.0
+        self.max_idle = IDLE_SECONDS  # lowered by the server's `Keep-Alive: timeout=N`
         self.writable: asyncio.Future[None] | None = None  # set while the transport is paused
         self.partial = False  # a streamed body was cut short
         self._reset()
@@ -181,6 +187,8 @@ class Connection(asyncio.Protocol):
             self.framed = True
         elif name == b"content-encoding":
             self.encoding = value.strip().lower()
+        elif name == b"keep-alive":
+            self.max_idle = _announced_idle(value)
         elif name in self.capture:
             if self.captured is None:
                 self.captured = []
@@ -224,6 +232,19 @@ class Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
         self.close()
+
+
+def _announced_idle(value: bytes) -> float:
+    """How long a connection may idle given the server's `Keep-Alive: timeout=N, max=M`: a
+    margin under N, so that we stop using it before the server closes it."""
+    for part in value.split(b","):
+        name, _, number = part.strip().partition(b"=")
+        if name.strip().lower() == b"timeout":
+            try:
+                return max(0.0, min(IDLE_SECONDS, float(number) - KEEP_ALIVE_MARGIN))
+            except ValueError:
+                break
+    return IDLE_SECONDS
 
 
 def _decode(body: bytes, encoding: bytes) -> bytes:
@@ -340,7 +361,7 @@ class Origin:
         re-iterable when `retry` is set)."""
         loop = self.loop
         deadline = loop.time() + self.timeout
-        conn = self._idle()
+        conn = self._idle(IDLE_SECONDS if retry else WRITE_IDLE_SECONDS)
         reused = conn is not None
         if conn is None:
             conn, reused = await self._acquire(deadline)
@@ -374,7 +395,7 @@ class Origin:
         is sent once more; without it (a mutation: the subgraph may have run it) it fails."""
         loop = self.loop
         deadline = loop.time() + self.timeout
-        conn = self._idle()
+        conn = self._idle(IDLE_SECONDS if retry else WRITE_IDLE_SECONDS)
         reused = conn is not None
         if conn is None:
             conn, reused = await self._acquire(deadline)
@@ -399,11 +420,11 @@ class Origin:
             self._release(conn, keep_alive)
             return status, body, captured
 
-    def _idle(self) -> Connection | None:
+    def _idle(self, limit: float = IDLE_SECONDS) -> Connection | None:
         idle = self.idle
         while idle:
             conn = idle.pop()
-            if not conn.closed and self.loop.time() - conn.idle_since < IDLE_SECONDS:
+            if not conn.closed and self.loop.time() - conn.idle_since < min(limit, conn.max_idle):
                 return conn
             self._drop(conn)
         return None

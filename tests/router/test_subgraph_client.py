@@ -25,7 +25,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from router.executor import SubgraphClients, SubgraphFailure
-from router.executor.http1 import Origin
+from router.executor.http1 import (
+    IDLE_SECONDS,
+    KEEP_ALIVE_MARGIN,
+    WRITE_IDLE_SECONDS,
+    Origin,
+    _announced_idle,
+)
 from tests.utils.servers import free_port
 
 ANSWER = orjson.dumps({"data": {"ok": True}})
@@ -231,6 +237,61 @@ async def test_a_mutation_lost_on_a_stale_connection_is_not_sent_again(clients: 
             "HTTP fetch failed from 'sub': server closed the connection before answering"
         )
         assert server.accepted == 1 and len(server.requests) == 2
+
+
+def age_idle_connections(client: SubgraphClients, seconds: float) -> None:
+    """Make the pooled idle connections look `seconds` older (no waiting in the test)."""
+    for conn in client._origins["sub"].idle:
+        conn.idle_since -= seconds
+
+
+async def test_a_write_takes_only_a_freshly_idle_connection(clients: Any) -> None:
+    # uvicorn and Node close idle connections after 5 s on a clock that started before ours: a
+    # write on a connection idle for seconds can meet that close, and a write is never re-sent.
+    async with RawServer(keep_answering) as server:
+        client = clients(server.url)
+        mutation = b'{"query":"mutation{x}"}'
+        assert await client.post("sub", QUERY) == {"data": {"ok": True}}
+        age_idle_connections(client, WRITE_IDLE_SECONDS + 1)
+        assert await client.post("sub", QUERY + b" ") == {"data": {"ok": True}}
+        assert server.accepted == 1  # a query reuses it: lost on the way, it is sent once more
+        age_idle_connections(client, WRITE_IDLE_SECONDS + 1)
+        assert await client.post("sub", mutation, (), idempotent=False) == {"data": {"ok": True}}
+        assert server.accepted == 2  # the write went on a new connection
+        assert await client.post("sub", mutation, (), idempotent=False) == {"data": {"ok": True}}
+        assert server.accepted == 2  # and a freshly idle one serves the next write
+        assert len(server.requests) == 4
+
+
+async def test_the_servers_keep_alive_timeout_is_honoured(clients: Any) -> None:
+    async def announcing(conn: Conn) -> None:
+        while await conn.read_request() is not None:
+            await conn.send(response(ANSWER, "keep-alive: timeout=3, max=100"))
+
+    async with RawServer(announcing) as server:
+        client = clients(server.url)
+        assert await client.post("sub", QUERY) == {"data": {"ok": True}}
+        age_idle_connections(client, 1.5)
+        assert await client.post("sub", QUERY + b" ") == {"data": {"ok": True}}
+        assert server.accepted == 1
+        age_idle_connections(client, 2.5)  # within 3 s, but past the margin kept off it
+        assert await client.post("sub", QUERY + b"  ") == {"data": {"ok": True}}
+        assert server.accepted == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "idle"),
+    [
+        (b"timeout=5, max=1000", 5 - KEEP_ALIVE_MARGIN),
+        (b"max=10,Timeout = 20", 20 - KEEP_ALIVE_MARGIN),
+        (b"timeout=0", 0.0),
+        (b"timeout=600", IDLE_SECONDS),
+        (b"timeout=soon", IDLE_SECONDS),
+        (b"max=3", IDLE_SECONDS),
+    ],
+)
+def test_keep_alive_header_values(value: bytes, idle: float) -> None:
+    assert _announced_idle(value) == idle
 
 
 async def test_identical_inflight_mutations_are_each_sent(clients: Any) -> None:
