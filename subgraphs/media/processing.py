@@ -11,6 +11,8 @@ The row is the job's state, so handling an event twice changes nothing:
    so a second run writes the same names again).
 3. finish: in a transaction, a row still PROCESSING gets its variant rows and READY, and
    `media.processed` goes through the outbox; a row deleted meanwhile gets its files removed.
+`sweep` finds what no event will bring any more (a stream trimmed while every worker was down):
+rows PROCESSING that nobody touched for STALE_AFTER are processed as if their event came.
 What the image itself makes fail (it does not decode, the pool job raises) is FAILED with a
 reason and `media.failed`; what the infrastructure makes fail (storage or database down) is
 retried with a growing pause, never turned into FAILED.
@@ -24,6 +26,7 @@ import multiprocessing
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -40,6 +43,8 @@ log = logging.getLogger("mosaic.media.processing")
 
 MAX_ATTEMPTS = 3
 MAX_PAUSE = 30.0
+# A claim touches the row (updated_at), so this long untouched means no worker has the job.
+STALE_AFTER = timedelta(minutes=10)
 T = TypeVar("T")
 
 
@@ -95,6 +100,23 @@ class Processor:
                 log.error("the process pool broke while processing media %s", media_id)
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
+
+    async def sweep(self, older_than: timedelta = STALE_AFTER, limit: int = 100) -> int:
+        """Process rows PROCESSING and untouched for `older_than`; how many were found."""
+        cutoff = datetime.now(UTC) - older_than
+        async with self.db.sessions() as session:
+            stale = list(
+                await session.scalars(
+                    select(Media.id)
+                    .where(Media.status == PROCESSING, Media.updated_at <= cutoff)
+                    .order_by(Media.updated_at)
+                    .limit(limit)
+                )
+            )
+        for media_id in stale:
+            log.warning("media %s was PROCESSING with no worker on it; processing it", media_id)
+            await self.process(media_id)
+        return len(stale)
 
     async def _retrying(self, step: Callable[[], Awaitable[T]]) -> T:
         pause = 0.5

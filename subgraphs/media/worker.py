@@ -3,7 +3,8 @@ every upload. It consumes `media.uploaded` as the consumer group `media` (Redis 
 production, the shared log in dev) with `MOSAIC_MEDIA_WORKER_PROCESSES` consumers, each
 handing its job to a process pool of that size (processing.py). An event is acknowledged when
 its consumer asks for the next one, after the job ended: a worker that dies mid-job leaves it
-pending, and a live consumer claims it after MOSAIC_EVENT_CLAIM_IDLE_SECONDS.
+pending, and a live consumer claims it after MOSAIC_EVENT_CLAIM_IDLE_SECONDS. Every minute it
+also processes uploads left PROCESSING for 10 minutes with no worker on them (their event lost).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from subgraphs.media.storage import storage_from_settings
 log = logging.getLogger("mosaic.media.worker")
 
 GROUP = "media"
+SWEEP_EVERY = 60.0  # seconds
 
 
 async def consume(processor: Processor, bus: EventBus, consumer: str) -> None:
@@ -45,9 +47,22 @@ async def consume(processor: Processor, bus: EventBus, consumer: str) -> None:
             await asyncio.sleep(1.0)
 
 
+async def sweep(processor: Processor) -> None:
+    """Now and then, the jobs no event will bring any more (processing.py: `sweep`)."""
+    while True:
+        try:
+            await processor.sweep()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("sweeping stale media failed; trying again later", exc_info=True)
+        await asyncio.sleep(SWEEP_EVERY)
+
+
 async def serve(processor: Processor, bus: EventBus, consumers: int, name: str) -> None:
-    """`consumers` consumers named `<name>-<i>` until cancelled."""
+    """`consumers` consumers named `<name>-<i>`, and the sweep, until cancelled."""
     tasks = [asyncio.create_task(consume(processor, bus, f"{name}-{i}")) for i in range(consumers)]
+    tasks.append(asyncio.create_task(sweep(processor)))
     try:
         await asyncio.gather(*tasks)
     finally:

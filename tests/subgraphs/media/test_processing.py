@@ -6,6 +6,7 @@ a redelivered job changes nothing."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -14,7 +15,7 @@ from subgraphs.common.outbox import OUTBOX
 from subgraphs.media import NAME
 from subgraphs.media.processing import MAX_ATTEMPTS, Processor
 from subgraphs.media.service import limits
-from tests.subgraphs.media.conftest import MediaService
+from tests.subgraphs.media.conftest import MEDIA, MediaService
 from tests.subgraphs.media.images import encode, not_an_image, picture
 
 
@@ -153,4 +154,22 @@ async def test_a_media_deleted_before_processing_is_skipped(idle_media: MediaSer
         assert await outbox_count(db, "media.failed") == 0
     finally:
         await late.close()
+        await db.dispose()
+
+
+async def test_the_sweep_processes_what_no_event_brings(idle_media: MediaService) -> None:
+    media = idle_media
+    item = await upload(media, media.token("alice"))  # its event is never consumed here
+    db = Database.from_url(media.settings.database_url_for(NAME))
+    sweeper = processor(media, db)
+    try:
+        assert await sweeper.sweep(older_than=timedelta(hours=1)) == 0  # fresh: not stale
+        still = await media.execute(MEDIA, {"id": item["id"]})
+        assert still.data["media"]["status"] == "PROCESSING"
+        assert await sweeper.sweep(older_than=timedelta(0)) == 1
+        done = await media.processed(item["id"], deadline=0)
+        assert done["status"] == "READY" and len(done["variants"]) == 2
+        assert await outbox_count(db, "media.processed") == 1
+    finally:
+        await sweeper.close()
         await db.dispose()
