@@ -46,8 +46,10 @@ RULES: dict[str, Rule] = {
     "booking.requested": Rule(_keys("professionalUserId"), _of("Booking", "id")),
     "booking.confirmed": Rule(_keys("clientId", "professionalUserId"), _of("Booking", "id")),
     "booking.cancelled": Rule(_keys("clientId", "professionalUserId"), _of("Booking", "id")),
-    # The upload finished processing: the owner is told even though they uploaded it.
+    # The upload finished processing (or could not be processed): the owner is told even
+    # though they uploaded it.
     "media.processed": Rule(_keys("owner_id"), _of("Media", "id"), notify_actor=True),
+    "media.failed": Rule(_keys("owner_id"), _of("Media", "id"), notify_actor=True),
 }
 
 # Types the subject union can hold: an entity some subgraph of the supergraph owns.

@@ -1,6 +1,7 @@
 """Demo data for `mosaic seed`: version 1 of every seed template (en, de), the demo users'
 recipient copy (the worker keeps it current from user.* events afterwards) and a welcome
-notification for Alice. Idempotent: nothing is written when the templates exist already."""
+notification for Alice. Idempotent: run again, it adds only the seed templates a database
+lacks (an event type added to the seed later)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,18 @@ from subgraphs.notifications.service import SYSTEM, Draft, store
 
 async def seed(db: Database, settings: Settings) -> int:
     async with unit_of_work(db, SYSTEM) as uow:
-        if await uow.session.scalar(select(Template.id).limit(1)) is not None:
-            return 0
-        for (event_type, locale), (title, body) in SEED_TEMPLATES.items():
+        rows = await uow.session.execute(select(Template.event_type, Template.locale))
+        existing = {(event_type, locale) for event_type, locale in rows}
+        # A template added to the seed later (a new event type) reaches a seeded database too;
+        # one an admin published already is left alone.
+        missing = [key for key in SEED_TEMPLATES if key not in existing]
+        for event_type, locale in missing:
+            title, body = SEED_TEMPLATES[(event_type, locale)]
             uow.session.add(
                 Template(event_type=event_type, locale=locale, version=1, title=title, body=body)
             )
+        if existing:
+            return len(missing)
         for user in DEMO_USERS:
             if await uow.session.get(Recipient, user.id) is None:
                 uow.session.add(

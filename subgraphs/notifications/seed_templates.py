@@ -58,4 +58,12 @@ SEED_TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
         "Ihr Upload ist bereit",
         "{{ filename | default('Ihre Datei') }} wurde verarbeitet.",
     ),
+    ("media.failed", "en"): (
+        "Your upload could not be processed",
+        "{{ filename | default('Your file') }} could not be processed: {{ reason }}.",
+    ),
+    ("media.failed", "de"): (
+        "Ihr Upload konnte nicht verarbeitet werden",
+        "{{ filename | default('Ihre Datei') }} konnte nicht verarbeitet werden: {{ reason }}.",
+    ),
 }
