@@ -52,9 +52,6 @@ RULES: dict[str, Rule] = {
     "media.failed": Rule(_keys("owner_id"), _of("Media", "id"), notify_actor=True),
 }
 
-# Types the subject union can hold: an entity some subgraph of the supergraph owns.
-SUBJECT_TYPES = ("Task", "Order", "Booking")
-
 
 def recipients_of(event: Event) -> list[str]:
     """Who is told about `event` (no duplicates, never the actor unless the rule says so)."""

@@ -8,7 +8,8 @@ from subgraphs.media.events import MEDIA_FAILED, MEDIA_PROCESSED, failed_payload
 from subgraphs.media.models import Media
 from tests.subgraphs.notifications.conftest import ALICE, BOB, NotificationsApi, add_recipient
 
-TITLES = "{ notifications(first: 5) { edges { node { type title body } } } }"
+TITLES = """{ notifications(first: 5) { edges { node {
+  type title body subject { __typename ... on Media { id } } } } } }"""
 
 
 def media(owner: str, reason: str | None = None) -> Media:
@@ -31,10 +32,12 @@ async def test_the_owner_hears_that_an_upload_was_processed_or_failed(
     alice = await api.ok(TITLES, as_user=ALICE)
     assert [e["node"] for e in alice["notifications"]["edges"]] == [
         {"type": "media.processed", "title": "Your upload is ready",
-         "body": "Your file has been processed."},
+         "body": "Your file has been processed.",
+         "subject": {"__typename": "Media", "id": f"m-{ALICE}-None"}},
     ]  # fmt: skip
     bob = await api.ok(TITLES, as_user=BOB)
     assert [e["node"] for e in bob["notifications"]["edges"]] == [
         {"type": "media.failed", "title": "Ihr Upload konnte nicht verarbeitet werden",
-         "body": "Ihre Datei konnte nicht verarbeitet werden: not an image."},
+         "body": "Ihre Datei konnte nicht verarbeitet werden: not an image.",
+         "subject": {"__typename": "Media", "id": f"m-{BOB}-not an image"}},
     ]  # fmt: skip
