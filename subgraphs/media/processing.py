@@ -96,10 +96,9 @@ class Processor:
                 await self._retrying(lambda: self._work(media_id))
                 return
             except BrokenProcessPool:
-                # A pool process died (killed, or a decoder crashed): a new pool, a new attempt.
+                # A pool process died (killed, or a decoder crashed): a new attempt (_work
+                # replaced the pool).
                 log.error("the process pool broke while processing media %s", media_id)
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
 
     async def sweep(self, older_than: timedelta = STALE_AFTER, limit: int = 100) -> int:
         """Process rows PROCESSING and untouched for `older_than`; how many were found."""
@@ -149,9 +148,15 @@ class Processor:
             await self.fail(media_id, "The original file is missing from storage")
             return
         loop = asyncio.get_running_loop()
+        pool = self._pool
         try:
-            made = await loop.run_in_executor(self._pool, imaging.make_variants, data, self.limits)
+            made = await loop.run_in_executor(pool, imaging.make_variants, data, self.limits)
         except BrokenProcessPool:
+            # Every job of a broken pool fails at once: the first to see it replaces it, the
+            # others leave the new one (and its jobs) alone.
+            if self._pool is pool:
+                pool.shutdown(wait=False)
+                self._pool = self._new_pool()
             raise
         except imaging.ImageRefused as refused:
             await self.fail(media_id, refused.message)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from db import Database
 from subgraphs.common.outbox import OUTBOX
 from subgraphs.media import NAME
+from subgraphs.media.models import Media
 from subgraphs.media.processing import MAX_ATTEMPTS, Processor
 from subgraphs.media.service import limits
 from tests.subgraphs.media.conftest import MEDIA, MediaService
@@ -172,4 +173,25 @@ async def test_the_sweep_processes_what_no_event_brings(idle_media: MediaService
         assert await outbox_count(db, "media.processed") == 1
     finally:
         await sweeper.close()
+        await db.dispose()
+
+
+async def test_a_pool_process_that_dies_costs_one_attempt(idle_media: MediaService) -> None:
+    media = idle_media
+    item = await upload(media, media.token("alice"))
+    db = Database.from_url(media.settings.database_url_for(NAME))
+    crashing = processor(media, db)
+    try:
+        # The pool's process dies (as when a decoder crashes or the OOM killer takes it).
+        await asyncio.get_running_loop().run_in_executor(crashing._pool, int)
+        for process in list(crashing._pool._processes.values()):  # type: ignore[attr-defined]
+            process.kill()
+        await crashing.process(item["id"])
+        done = await media.processed(item["id"])
+        assert done["status"] == "READY", done
+        async with db.sessions() as session:
+            attempts = await session.scalar(select(Media.attempts).where(Media.id == item["id"]))
+        assert attempts == 2  # the broken pool's start, then the new pool's
+    finally:
+        await crashing.close()
         await db.dispose()
