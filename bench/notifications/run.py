@@ -18,10 +18,13 @@ the machine's cores); the machine's load average is printed with the numbers.
   graphql-transport-ws. One round trip at a time; between two, `assignTask(null)` unassigns
   the task (an event that notifies nobody) so the next assignment is a change again.
 
+  With `--via-router` the mutation and the subscription go through `mosaic router` (the
+  repository's supergraph pointed at the two subgraphs) instead of straight to them.
+
 Usage:
     .venv/bin/python -m bench.notifications.run throughput --events 1000 --workers 1
-    .venv/bin/python -m bench.notifications.run latency --rounds 200
-    .venv/bin/python -m bench.notifications.run  # both, as `make bench` runs it
+    .venv/bin/python -m bench.notifications.run latency --rounds 200 [--via-router]
+    .venv/bin/python -m bench.notifications.run  # all of it, as `make bench` runs it
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from websockets.typing import Subprotocol
 
 from bench.harness.procs import cpu_seconds, process_tree
 from db import Database, migrations
+from mosaic.dev import point_supergraph_at
 from subgraphs.common.events import Event, RedisEventBus
 from subgraphs.common.keys import dev_signing_key
 from subgraphs.common.settings import Settings
@@ -243,7 +247,18 @@ async def throughput(events: int, workers: int) -> dict[str, Any]:
         }  # fmt: skip
 
 
-async def latency(rounds: int) -> dict[str, Any]:
+def router(s: Stack, urls: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """`mosaic router` on the repository's supergraph, pointed at these subgraphs."""
+    supergraph = s.work / "supergraph.graphql"
+    committed = (ROOT / "schema" / "supergraph.graphql").read_text()
+    supergraph.write_text(point_supergraph_at(committed, urls))
+    port = free_port()
+    process = s.spawn("-m", "mosaic", "router", "--supergraph", str(supergraph),
+                      "--port", str(port), name="router")  # fmt: skip
+    return process, port
+
+
+async def latency(rounds: int, via_router: bool = False) -> dict[str, Any]:
     async with stack() as s:
         settings = s.settings()
         key = dev_signing_key(settings.data_dir)
@@ -259,10 +274,21 @@ async def latency(rounds: int) -> dict[str, Any]:
         ]  # fmt: skip
         procs.append(s.spawn("-m", "mosaic", "worker", "notifications", name="worker"))
         named = dict(zip(("tasks", "notifications", "worker"), procs, strict=True))
+        ports = [tasks_port, notifications_port]
+        tasks_url = f"http://127.0.0.1:{tasks_port}/graphql"
+        ws_url = f"ws://127.0.0.1:{notifications_port}/graphql"
+        if via_router:  # the mutation and the subscription both through the router
+            urls = {name: f"http://127.0.0.1:{port}/graphql"
+                    for name, port in (("tasks", tasks_port),
+                                       ("notifications", notifications_port))}  # fmt: skip
+            named["router"], router_port = router(s, urls)
+            procs.append(named["router"])
+            ports.append(router_port)
+            tasks_url = f"http://127.0.0.1:{router_port}/graphql"
+            ws_url = f"ws://127.0.0.1:{router_port}/graphql"
         with running(*procs):
-            for port in (tasks_port, notifications_port):
+            for port in ports:
                 wait_for_port(port, 60)
-            tasks_url = f"http://127.0.0.1:{tasks_port}/graphql"
             async with httpx.AsyncClient(timeout=30) as http:
 
                 async def tasks(query: str, variables: dict[str, Any]) -> Any:
@@ -280,7 +306,6 @@ async def latency(rounds: int) -> dict[str, Any]:
                     "{ id } }", {"p": project["createProject"]["id"]})  # fmt: skip
                 task_id = task["createTask"]["id"]
                 assign = "mutation ($t: ID!, $a: ID) { assignTask(id: $t, assigneeId: $a) { id } }"
-                ws_url = f"ws://127.0.0.1:{notifications_port}/graphql"
                 token = mint_access_token(settings, key, assignee, ["USER"])
                 async with connect(ws_url, subprotocols=[Subprotocol("graphql-transport-ws")],
                                    proxy=None) as ws:  # fmt: skip
@@ -317,7 +342,8 @@ async def latency(rounds: int) -> dict[str, Any]:
                     cpu = cpu_ms_per(cpu_before, s.cpu(named), rounds + 5)
         ordered = sorted(ms)
         return {
-            "mode": "latency", "rounds": len(ms),
+            "mode": "latency", "via": "router" if via_router else "subgraphs",
+            "rounds": len(ms),
             "latency_ms_median": round(statistics.median(ms), 1),
             "latency_ms_p99": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1),
             "latency_ms_min": round(ordered[0], 1), "latency_ms_max": round(ordered[-1], 1),
@@ -332,12 +358,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=None, help="default: 1, then 2")
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument(
+        "--via-router",
+        action="store_true",
+        help="latency: mutation and subscription via the router",
+    )
     args = parser.parse_args()
     if args.mode in ("throughput", "all"):
         for workers in [args.workers] if args.workers else [1, 2]:
             print(json.dumps(asyncio.run(throughput(args.events, workers))), flush=True)
-    if args.mode in ("latency", "all"):
-        print(json.dumps(asyncio.run(latency(args.rounds))), flush=True)
+    if args.mode == "latency":
+        print(json.dumps(asyncio.run(latency(args.rounds, args.via_router))), flush=True)
+    if args.mode == "all":
+        for via_router in (False, True):
+            print(json.dumps(asyncio.run(latency(args.rounds, via_router))), flush=True)
 
 
 if __name__ == "__main__":
