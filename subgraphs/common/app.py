@@ -2,7 +2,7 @@
 
 - `POST|GET /graphql` and websockets (graphql-transport-ws) on `/graphql`
 - `GET /health`: the process is alive
-- `GET /ready`: its dependencies answer (database, event bus)
+- `GET /ready`: its dependencies answer (database, event bus, and any the subgraph adds)
 
 Resources (database engine, event bus, token verifier) live for the app's lifespan in a
 `Runtime`; each request gets a fresh `Context` with fresh DataLoaders.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,7 @@ def _correlation_id(header: str | None) -> str | None:
 
 
 RoutesFactory = Callable[[Runtime], Sequence[BaseRoute]]
+ReadyCheck = Callable[[], Awaitable[None]]  # raises when its part cannot be used
 
 
 class SubgraphGraphQL(GraphQL[Context[Any], None]):
@@ -112,11 +113,13 @@ def create_app(
     events: EventBus | None = None,
     multipart_uploads: bool = False,
     on_close: Sequence[Callable[[], Awaitable[None]]] = (),
+    ready_checks: Mapping[str, ReadyCheck] | None = None,
 ) -> Starlette:
     """The ASGI app of subgraph `name`. `loaders(runtime)` builds the per-request loaders;
     `routes(runtime)` may add HTTP routes (e.g. the users subgraph's JWKS);
     `multipart_uploads` accepts multipart requests (file uploads) on `/graphql`;
-    `on_close` closes what the subgraph holds besides the runtime (e.g. a storage client)."""
+    `on_close` closes what the subgraph holds besides the runtime (e.g. a storage client);
+    `ready_checks` adds parts `/ready` checks, by the name it reports (e.g. "storage")."""
     url = settings.database_url_for(name)
     db = Database.from_url(url, echo=settings.database_echo)
     bus = events or event_bus_from_settings(settings)
@@ -134,9 +137,15 @@ def create_app(
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "subgraph": name})
 
+    checks: dict[str, ReadyCheck] = {
+        "database": runtime.db.ping,
+        "events": runtime.events.ping,
+        **(ready_checks or {}),
+    }
+
     async def ready(_: Request) -> Response:
         problems: dict[str, str] = {}
-        for part, check in (("database", runtime.db.ping), ("events", runtime.events.ping)):
+        for part, check in checks.items():
             try:
                 await check()
             except Exception as error:  # any failure means "not ready"; say which part

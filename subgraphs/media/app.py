@@ -27,6 +27,7 @@ def build(settings: Settings, *, events: EventBus | None = None) -> Starlette:
         events=events,
         multipart_uploads=True,
         on_close=[storage.close],
+        ready_checks={"storage": storage.ping},
     )
     app.state.media_storage = storage
     return app

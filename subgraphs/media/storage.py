@@ -39,7 +39,7 @@ class Storage(Protocol):
         ...
 
     async def ping(self) -> None:
-        """Raise when the storage cannot be reached."""
+        """Raise when the storage cannot be used (what `/ready` reports, so it is cheap)."""
         ...
 
     async def close(self) -> None: ...
@@ -77,8 +77,14 @@ class LocalDisk:
     async def delete(self, media_id: str) -> None:
         await asyncio.to_thread(shutil.rmtree, self._path(media_id), True)
 
+    def _check_writable(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)  # a fresh data dir is fine: made on first use
+        # access() also answers False on a read-only mount, even for root.
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise PermissionError(f"media directory {self.root} is not writable")
+
     async def ping(self) -> None:
-        await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(self._check_writable)
 
     async def close(self) -> None:
         return None

@@ -21,6 +21,8 @@ from botocore.exceptions import ClientError
 from subgraphs.media.storage import check_key
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+# `/ready` answers within this even when the endpoint does not (the client would retry for long).
+PING_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,9 @@ class S3Storage:
                 )
 
     async def ping(self) -> None:
-        s3 = await self._s3()
-        await s3.head_bucket(Bucket=self.location.bucket)
+        async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+            s3 = await self._s3()
+            await s3.head_bucket(Bucket=self.location.bucket)
 
     async def close(self) -> None:
         await self._exit.aclose()
