@@ -17,6 +17,7 @@ an unchecked request.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -200,7 +201,12 @@ class Verifier:
         """Raises SignatureError unless `value` signs this request and its nonce is new
         (NonceStoreUnavailable when that cannot be known)."""
         now = time.time() if now is None else now
-        nonce, timestamp = self.check(value, method, path, body, now)
+        if isinstance(body, bytes):  # held in memory (the middleware: up to 1 MB): hash inline
+            nonce, timestamp = self.check(value, method, path, body, now)
+        else:
+            # A spooled upload (up to MAX_UPLOAD_BYTES, ~1 ms per MB to read and hash) in a
+            # worker thread, so the subgraph's other requests go on meanwhile.
+            nonce, timestamp = await asyncio.to_thread(self.check, value, method, path, body, now)
         # The signature passes the age check until timestamp + max_age: remember it that long.
         if not await self.nonces.claim(nonce, timestamp + self.max_age, now):
             raise SignatureError("replayed request")
