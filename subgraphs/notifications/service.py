@@ -18,6 +18,7 @@ from subgraphs.common.auth import Caller
 from subgraphs.common.errors import BadUserInput, Forbidden, Unauthenticated
 from subgraphs.common.events import Event
 from subgraphs.common.unit_of_work import UnitOfWork
+from subgraphs.common.writes import lock_key
 from subgraphs.notifications import rendering
 from subgraphs.notifications.events import recipients_of, subject_of
 from subgraphs.notifications.models import Delivery, Notification, Recipient, Template
@@ -138,6 +139,9 @@ async def publish_template(
     if not locale or len(locale) > 16:
         raise BadUserInput("locale must be 1 to 16 characters (e.g. en, de)", field="locale")
     rendering.check(title, body)
+    # Two admins publishing for one event type and locale at once would both read the same
+    # latest version and one would fail on the unique (event_type, locale, version).
+    await lock_key(uow.session, "notification-template", f"{event_type}\0{locale}")
     latest = await uow.session.scalar(
         select(func.max(Template.version)).where(
             Template.event_type == event_type, Template.locale == locale

@@ -12,6 +12,7 @@ import websockets
 from sqlalchemy import func, select
 
 from subgraphs.notifications.models import Notification
+from subgraphs.notifications.seed_templates import SEED_TEMPLATES
 from tests.subgraphs.notifications.conftest import (
     ADMIN,
     ALICE,
@@ -164,6 +165,30 @@ async def test_templates_are_versioned_and_admin_only(api: NotificationsApi) -> 
     assert (await api.run("{ templates { id } }", as_user=ALICE)).codes == ["FORBIDDEN"]
 
 
+async def test_concurrent_publishes_each_get_their_own_version(api: NotificationsApi) -> None:
+    values = {"type": "task.assigned", "locale": "en", "title": "T {{ title }}"}
+    results = await asyncio.gather(
+        *(
+            api.run(PUBLISH, {**values, "body": f"body {i}"}, as_user=ADMIN, admin=True)
+            for i in range(6)
+        )
+    )
+    assert [r.errors for r in results] == [[]] * 6
+    published = {r.data["publishTemplate"]["version"] for r in results}
+    assert published == {2, 3, 4, 5, 6, 7}
+    versions = await api.ok(
+        '{ templates(eventType: "task.assigned", locale: "en") { version body } }',
+        as_user=ADMIN,
+        admin=True,
+    )
+    # The seed's version 1 is untouched; each publish is one version of its own.
+    assert versions["templates"][0] == {
+        "version": 1,
+        "body": SEED_TEMPLATES[("task.assigned", "en")][1],
+    }
+    assert sorted(t["body"] for t in versions["templates"][1:]) == [f"body {i}" for i in range(6)]
+
+
 async def test_templates_render_in_a_sandbox(api: NotificationsApi) -> None:
     values = {
         "type": "task.assigned",
@@ -175,7 +200,16 @@ async def test_templates_render_in_a_sandbox(api: NotificationsApi) -> None:
     await api.deliver(task_assigned(ALICE, "x"))
     page = await api.ok(LIST, {"unread": False}, as_user=ALICE)
     node = page["notifications"]["edges"][0]["node"]
-    assert "object" not in node["title"] and "subclasses" in node["body"]
+    # Refused: neither renders (each falls back to its source), nothing of Python leaks.
+    assert node["title"] == values["title"] and node["body"] == values["body"]
+    assert "<class" not in node["title"] + node["body"]
+
+    # Nor may a template change the values it is given (the immutable sandbox).
+    mutating = {**values, "title": "{{ recipient.update({'name': 'x'}) }}{{ recipient.name }}"}
+    await api.ok(PUBLISH, mutating, as_user=ADMIN, admin=True)
+    await api.deliver(task_assigned(ALICE, "y"))
+    page = await api.ok(LIST, {"unread": False}, as_user=ALICE)
+    assert page["notifications"]["edges"][0]["node"]["title"] == mutating["title"]
 
 
 async def test_admin_test_and_bulk_sends(api: NotificationsApi) -> None:
