@@ -54,6 +54,21 @@ async def test_png_is_stored_with_webp_variants(media: MediaService) -> None:
     assert Image.open(io.BytesIO(served.content)).size == (256, 128)
 
 
+async def test_a_large_image_gets_a_256_px_thumb_and_a_1024_px_medium(media: MediaService) -> None:
+    token = media.token("alice")
+    item = await media.upload_processed("wide.png", encode(picture(2048, 1536), "PNG"), token=token)
+    assert (item["status"], item["width"], item["height"]) == ("READY", 2048, 1536)
+    variants = {v["name"]: v for v in item["variants"]}
+    # The longer side is scaled to the variant's size, the aspect ratio kept.
+    for name, size in (("thumb", (256, 192)), ("medium", (1024, 768))):
+        assert (variants[name]["width"], variants[name]["height"]) == size, name
+        assert variants[name]["format"] == "WEBP", name
+        served = await media.fetch(variants[name]["url"])
+        assert served.headers["content-type"] == "image/webp", name
+        image = Image.open(io.BytesIO(served.content))
+        assert (image.format, image.size) == ("WEBP", size), name
+
+
 async def test_jpeg_orientation_is_applied_and_gps_is_gone(media: MediaService) -> None:
     sent = jpeg_with_gps(400, 200)
     assert Image.open(io.BytesIO(sent)).getexif().get_ifd(GPS_IFD)  # the input has a position

@@ -150,5 +150,9 @@ def test_circuit_breaker_opens_after_five_failures_and_half_opens() -> None:
 def test_backoff_doubles_with_jitter_up_to_the_limit() -> None:
     policy = RetryPolicy(max_attempts=10, base_seconds=1.0, max_seconds=30.0)
     for attempts, middle in ((1, 1.0), (2, 2.0), (3, 4.0), (6, 30.0), (9, 30.0)):
-        delay = policy.delay(attempts)
-        assert middle * 0.5 <= delay <= middle * 1.5
+        delays = [policy.delay(attempts) for _ in range(200)]
+        assert all(middle * 0.5 <= delay <= middle * 1.5 for delay in delays), attempts
+        # Jitter: workers that failed together do not retry together. 200 draws from
+        # ±50 % spread over most of the range (a fixed delay would be one value).
+        assert len(set(delays)) > 150, attempts
+        assert max(delays) - min(delays) > middle * 0.5, attempts
