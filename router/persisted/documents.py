@@ -8,7 +8,9 @@ from a trusted-documents manifest (Apollo's persisted query list format).
 - Manifest: `{"format": "apollo-persisted-query-manifest", "version": 1, "operations":
   [{"id", "name", "type", "body"}]}`, written by `mosaic operations publish FILE`. Its ids are
   served like APQ hashes. In safelist mode a document that is not in the manifest (by id, or a
-  full query whose SHA-256 is not an id) is refused with PERSISTED_QUERY_NOT_IN_LIST.
+  full query that is none of its bodies) is refused with PERSISTED_QUERY_NOT_IN_LIST. A full
+  query matches a body as Apollo Router matches them: whitespace, commas and comments do not
+  count, nor the order of its operations and fragments (`normalized`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    parse,
+    print_ast,
+)
 from redis.exceptions import RedisError
 
 log = logging.getLogger("mosaic.router.persisted")
@@ -44,14 +54,49 @@ def sha256(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
 
 
+def normalized(text: str) -> str | None:
+    """The document as Apollo Router compares safelisted bodies: its operations, then its
+    fragments, each sorted by name, printed (so whitespace, commas and comments do not count;
+    the order of fields does). None when it does not parse."""
+    try:
+        document = parse(text, no_location=True)
+    except GraphQLError:
+        return None
+    definitions = document.definitions
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = [d for d in definitions if isinstance(d, FragmentDefinitionNode)]
+    operations.sort(key=lambda d: d.name.value if d.name else "")
+    fragments.sort(key=lambda d: d.name.value)
+    return print_ast(DocumentNode(definitions=(*operations, *fragments)))
+
+
 @dataclass(frozen=True)
 class Manifest:
     operations: Mapping[str, str]  # id (sha256 of the body) -> body
     names: Mapping[str, str | None]
+    normalized: frozenset[str] = frozenset()  # `normalized` of every body that parses
+    longest: int = 0  # characters of the longest body
 
     @classmethod
     def empty(cls) -> Manifest:
         return cls({}, {})
+
+    @classmethod
+    def of(cls, operations: Mapping[str, str], names: Mapping[str, str | None]) -> Manifest:
+        bodies = {normalized(body) for body in operations.values()}
+        longest = max((len(body) for body in operations.values()), default=0)
+        return cls(operations, names, frozenset(b for b in bodies if b is not None), longest)
+
+    def lists(self, query: str) -> bool:
+        """Whether a full query is one of the manifest's documents (byte for byte, or once
+        normalized)."""
+        if sha256(query) in self.operations:
+            return True
+        # Parsing an unlisted document is work an anonymous caller can ask for: a reformatted
+        # body is not many times longer than the printed one, so larger ones are not parsed.
+        if not self.normalized or len(query) > 8 * self.longest + 1024:
+            return False
+        return normalized(query) in self.normalized
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -75,7 +120,7 @@ def read_manifest(path: Path) -> Manifest:
             raise ValueError(f"{path}: operation {op_id} is not the SHA-256 of its body")
         operations[op_id] = body
         names[op_id] = entry.get("name")
-    return Manifest(operations, names)
+    return Manifest.of(operations, names)
 
 
 def write_manifest(path: Path, operations: list[dict[str, Any]]) -> None:
@@ -135,7 +180,7 @@ class PersistedDocuments:
         if persisted is None:
             if query is None:
                 raise DocumentError("The request has no query string.", "BAD_REQUEST", 400)
-            if self.safelist and sha256(query) not in self.manifest.operations:
+            if self.safelist and not self.manifest.lists(query):
                 raise DocumentError(
                     "This operation is not in the trusted documents list.",
                     "PERSISTED_QUERY_NOT_IN_LIST",

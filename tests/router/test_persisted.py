@@ -203,3 +203,35 @@ async def test_the_router_rereads_a_published_manifest(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.05)
         assert after.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_safelist_matches_bodies_as_apollo_router_does(tmp_path: Path) -> None:
+    """A full query is listed when it is a published body up to whitespace, commas, comments
+    and the order of its operations and fragments (Apollo Router's normalization); the order of
+    fields, or anything else, still counts."""
+    written = "query Hello {\n  ...Name # the fragment\n}\nfragment Name on Query { __typename }\n"
+    operations = tmp_path / "operations.graphql"
+    operations.write_text(written)
+    manifest = tmp_path / "manifest.json"
+    published = await asyncio.to_thread(_publish, operations, manifest)
+    assert published.returncode == 0, published.stderr
+    settings = _settings(persisted_documents=str(manifest), persisted_documents_safelist=True)
+    async with (
+        serve(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
+        for listed in (
+            written,  # the text as written in the published file
+            "fragment Name on Query { __typename } query Hello { ...Name }",
+            "query Hello{...Name},,fragment Name on Query{__typename}",
+        ):
+            answer = await client.post("/graphql", json={"query": listed})
+            assert answer.json() == {"data": {"__typename": "Query"}}, listed
+        for unlisted in (
+            "query Hello { ...Name } fragment Name on Query { __typename a: __typename }",
+            "query Hello { __typename }",
+            "query Hello {",  # does not parse: never listed
+            written + " " * (100 * len(written)),  # far longer than any body: not parsed
+        ):
+            refused = await client.post("/graphql", json={"query": unlisted})
+            assert _code(refused) == "PERSISTED_QUERY_NOT_IN_LIST", unlisted
