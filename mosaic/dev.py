@@ -85,7 +85,12 @@ def point_supergraph_at(sdl: str, urls: Mapping[str, str]) -> str:
 
 
 def router_spec(
-    host: str, base_port: int, cwd: Path, subgraphs: Sequence[ProcessSpec], data_dir: Path
+    host: str,
+    base_port: int,
+    cwd: Path,
+    subgraphs: Sequence[ProcessSpec],
+    data_dir: Path,
+    token_claims: tuple[str, str] = ("mosaic", "mosaic"),
 ) -> ProcessSpec | None:
     """The router, when its command exists and a supergraph has been composed."""
     if importlib.util.find_spec("mosaic.commands.router") is None:
@@ -100,10 +105,17 @@ def router_spec(
     argv = (sys.executable, "-m", "mosaic", "router", "--supergraph", str(target),
             "--host", host, "--port", str(base_port))  # fmt: skip
     # The router verifies tokens with the users subgraph's keys, so the authorization
-    # directives (@authenticated, @requiresScopes) see who is calling.
+    # directives (@authenticated, @requiresScopes) see who is calling; and it wants the `iss`
+    # and `aud` users mints (`token_claims`), so a token for another audience is refused at the
+    # door with 401 rather than passed on to every subgraph.
     users = next((spec for spec in subgraphs if spec.name == "users"), None)
+    issuer, audience = token_claims
     jwks = (
-        (("MOSAIC_ROUTER_JWT_JWKS_URL", f"{users.base_url}/.well-known/jwks.json"),)
+        (
+            ("MOSAIC_ROUTER_JWT_JWKS_URL", f"{users.base_url}/.well-known/jwks.json"),
+            ("MOSAIC_ROUTER_JWT_ISSUER", issuer),
+            ("MOSAIC_ROUTER_JWT_AUDIENCE", audience),
+        )
         if users is not None
         else ()
     )

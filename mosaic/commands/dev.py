@@ -64,7 +64,14 @@ async def _run(args: argparse.Namespace) -> int:
     router = (
         None
         if args.no_router
-        else router_spec(settings.host, base_port, Path.cwd(), specs, settings.data_dir)
+        else router_spec(
+            settings.host,
+            base_port,
+            Path.cwd(),
+            specs,
+            settings.data_dir,
+            (settings.jwt_issuer, settings.jwt_audience),
+        )
     )
     if router is not None:
         specs.append(router)

@@ -169,11 +169,18 @@ def test_router_hook_needs_a_composed_supergraph_and_points_it_at_dev_ports(
     assert 'USERS @join__graph(name: "users", url: "http://127.0.0.1:5001/graphql")' in rewritten
     # A subgraph mosaic dev does not run keeps its URL.
     assert 'TASKS @join__graph(name: "tasks", url: "http://localhost:4002/graphql")' in rewritten
-    # Tokens verified with the users keys; the playground's plan panel works (both overridable).
+    # Tokens verified with the users keys, iss and aud those users mints; the playground's plan
+    # panel works (all overridable).
     assert dict(spec.defaults) == {
         "MOSAIC_ROUTER_JWT_JWKS_URL": "http://127.0.0.1:5001/.well-known/jwks.json",
+        "MOSAIC_ROUTER_JWT_ISSUER": "mosaic",
+        "MOSAIC_ROUTER_JWT_AUDIENCE": "mosaic",
         "MOSAIC_ROUTER_EXPOSE_QUERY_PLAN": "true",
     }
+    other = router_spec("127.0.0.1", 5000, tmp_path, [users], data, ("issuer-x", "aud-y"))
+    assert other is not None
+    assert dict(other.defaults)["MOSAIC_ROUTER_JWT_ISSUER"] == "issuer-x"
+    assert dict(other.defaults)["MOSAIC_ROUTER_JWT_AUDIENCE"] == "aud-y"
 
 
 def test_point_supergraph_at_rewrites_only_named_graphs() -> None:
