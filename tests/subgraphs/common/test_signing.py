@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from db import migrations
 from router.executor import SubgraphClients
 from router.executor.signing import HEADER, Signer, signature
+from subgraphs.common.keys import SigningKey, generate_private_pem
 from subgraphs.common.settings import Settings
 from subgraphs.common.signing import SignatureError, Verifier
 from subgraphs.users.app import build
@@ -108,3 +110,32 @@ async def test_seen_nonces_are_forgotten_after_the_window() -> None:
     await verifier.verify(ahead, "POST", "/graphql", b"{}", now=now)
     with pytest.raises(SignatureError, match="replayed"):
         await verifier.verify(ahead, "POST", "/graphql", b"{}", now=now + 450)
+
+
+async def test_production_requires_signatures_without_being_told(tmp_path: Path) -> None:
+    """MOSAIC_ENV=production alone makes a subgraph refuse unsigned requests (the issue's
+    "in production mode"), and it will not start without the key to check them."""
+    jwt_key = SigningKey(kid="k1", private_pem=generate_private_pem())
+    production = {
+        "_env_file": None,
+        "env": "production",
+        "data_dir": tmp_path / "data",
+        "database_url": f"sqlite+aiosqlite:///{tmp_path}/{{subgraph}}.db",
+        "jwt_jwks": json.dumps(jwt_key.jwks()),
+        "jwt_private_key": jwt_key.private_pem.decode(),
+    }
+    assert Settings(**production).signed_requests_required  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="MOSAIC_ROUTER_SIGNING_KEY is required"):
+        build(Settings(**production))  # type: ignore[arg-type]
+    settings = Settings(**production, router_signing_key=KEY)  # type: ignore[arg-type]
+    await migrations.upgrade(settings.database_url_for("users"), MIGRATIONS, "users")
+    async with serve(build(settings)) as url, httpx.AsyncClient(timeout=60) as client:
+        unsigned = await client.post(f"{url}/graphql", content=ENTITIES,
+                                     headers={"content-type": "application/json"})  # fmt: skip
+        assert unsigned.status_code == 401 and _code(unsigned) == "UNAUTHENTICATED"
+        name, value = Signer(KEY).header("POST", "/graphql", ENTITIES)
+        signed = await client.post(
+            f"{url}/graphql", content=ENTITIES,
+            headers={"content-type": "application/json", name: value},
+        )  # fmt: skip
+        assert signed.json() == {"data": {"_entities": [None]}}, signed.text
