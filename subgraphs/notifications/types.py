@@ -59,7 +59,7 @@ NotificationSubject = Annotated[
 @strawberry.type(description="One channel's delivery of a notification.")
 class Delivery:
     channel: str = strawberry.field(description="in_app, email or webhook.")
-    status: str = strawberry.field(description="QUEUED, SENT, RETRYING or DEAD.")
+    status: str = strawberry.field(description="QUEUED, SENDING, SENT, RETRYING or DEAD.")
     attempts: int
     last_error: str | None
 
