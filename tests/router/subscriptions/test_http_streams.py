@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.router.subscriptions.conftest import Federation, federation_running
-from tests.router.subscriptions.helpers import init, open_ws, receive, send
+from tests.router.subscriptions.helpers import closed_with, init, open_ws, receive, send
 from tests.utils.servers import free_port
 
 COUNTDOWN = {"query": "subscription { countdown(start: 2) }"}
@@ -101,3 +101,39 @@ async def test_legacy_subscriptions_transport_ws(federation: Federation) -> None
         assert error["type"] == "error" and "bogus" in error["payload"]["message"]
     async with open_ws(federation.ws) as ws:  # graphql-transport-ws on the same path still works
         await init(ws)
+
+
+async def test_bad_requests_on_every_stream_transport(federation: Federation) -> None:
+    """The bad ones of each transport besides graphql-transport-ws (test_transport_ws.py): a
+    request that cannot start a stream is a plain JSON refusal with its code, and the legacy
+    protocol answers a bad message with an error (subscriptions-transport-ws has no close codes
+    for them) and cuts off an oversized one."""
+    streams = ('multipart/mixed;subscriptionSpec="1.0"', "text/event-stream")
+    async with httpx.AsyncClient(base_url=federation.router, timeout=10) as client:
+        for accept in streams:
+            headers = {"accept": accept, "content-type": "application/json"}
+            invalid = await client.post(
+                "/graphql", json={"query": "subscription { nope }"}, headers=headers
+            )
+            assert invalid.status_code == 400, accept
+            assert invalid.headers["content-type"].startswith("application/json")
+            assert invalid.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+            garbled = await client.post("/graphql", content=b"{not json", headers=headers)
+            assert garbled.status_code == 400, accept
+            assert garbled.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    async with open_ws(federation.ws, protocol="graphql-ws") as ws:
+        await send(ws, {"id": "1", "type": "start", "payload": COUNTDOWN})  # before init
+        early = await receive(ws)
+        assert early["id"] == "1" and early["type"] == "data"
+        assert early["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert await receive(ws) == {"id": "1", "type": "complete"}  # nothing ran
+        await send(ws, "{not json")
+        assert await receive(ws) == {
+            "type": "error", "payload": {"message": "Invalid message received: not JSON"}
+        }  # fmt: skip
+    async with open_ws(federation.ws, protocol="graphql-ws") as ws:
+        await send(ws, {"type": "connection_init", "payload": {}})
+        assert await receive(ws) == {"type": "connection_ack"}
+        await send(ws, "x" * 300_000)
+        code, reason = await closed_with(ws)
+        assert code == 1009 and reason is not None and "262144" in reason
