@@ -4,12 +4,15 @@ shared in-flight work, and hot reload — against canned subgraphs over real HTT
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
@@ -346,3 +349,34 @@ async def test_subgraph_error_messages_can_be_redacted(
             assert body["errors"][0]["path"] == ["me"]
     finally:
         accounts.data["Query"] = original
+
+
+async def test_only_verified_claims_reach_the_subgraphs(
+    make_router: Any, canned: CannedServer
+) -> None:
+    """MOSAIC_ROUTER_JWT_CLAIMS_HEADER: a subgraph gets the claims of the verified token in that
+    header, never a value the client sent itself (even when the header is also listed to
+    propagate): an anonymous caller cannot pass as someone else through it."""
+    secret = b"s" * 40
+    key = base64.urlsafe_b64encode(secret).rstrip(b"=").decode()
+    jwks = {"keys": [{"kty": "oct", "kid": "k1", "alg": "HS256", "k": key}]}
+    router = make_router(
+        jwt_jwks=json.dumps(jwks),
+        jwt_algorithms=["HS256"],
+        jwt_claims_header="x-mosaic-claims",
+        propagate_headers=["authorization", "x-mosaic-claims"],
+    )
+    accounts = sub(canned, "shop/accounts")
+    spoof = {"x-mosaic-claims": json.dumps({"sub": "admin", "roles": ["ADMIN"]})}
+    before = len(accounts.headers)
+    await router.client.post("/graphql", json={"query": "{ me { name } }"}, headers=spoof)
+    assert "x-mosaic-claims" not in accounts.headers[before]
+    claims = {"sub": "u1", "exp": int(time.time()) + 600}
+    token = jwt.encode(claims, secret, "HS256", headers={"kid": "k1"})
+    before = len(accounts.headers)
+    await router.client.post(
+        "/graphql",
+        json={"query": "{ me { name } }"},
+        headers={**spoof, "authorization": f"Bearer {token}"},
+    )
+    assert json.loads(accounts.headers[before]["x-mosaic-claims"]) == claims
