@@ -2,13 +2,17 @@
 `federation` fixture: every subgraph of supergraph.yaml, seeded, on the shared dev event log,
 with the notifications worker's consumer and the media worker running): real mutations through
 the router change an order, confirm a booking and upload an image; their events become Alice's
-notifications, whose subjects the router fetches from catalog, bookings and media."""
+notifications, whose subjects the router fetches from catalog, bookings and media. The order
+change's x-request-id reaches the worker's log as the event's correlation id."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
+
+import pytest
 
 from db import Database
 from subgraphs.common.events import event_bus_from_settings
@@ -21,6 +25,7 @@ from tests.e2e.test_media_through_router import upload_png
 from tests.e2e.test_shop_through_router import sign_in
 from tests.utils.graphql import GraphQLClient
 
+REQUEST_ID = "e2e-order-change-4711"
 MINE = """{ notifications(first: 20) { edges { node { type subject {
   __typename
   ... on Order { id number orderStatus: status }
@@ -52,7 +57,9 @@ async def alices_notifications(
 
 async def test_subjects_are_resolved_by_their_owners_through_the_router(
     federation: Federation,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="mosaic.notifications.worker")
     settings = federation.settings
     db = Database.from_url(settings.database_url_for(NAME))
     bus = event_bus_from_settings(settings)
@@ -73,8 +80,17 @@ async def test_subjects_are_resolved_by_their_owners_through_the_router(
         order_id = next(
             e["node"]["id"] for e in orders["orders"]["edges"] if e["node"]["status"] == "PENDING"
         )
-        await ok(client, 'mutation ($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) '
-                 "{ status } }", {"id": order_id}, token=admin)  # fmt: skip
+        # The client's request id travels router -> catalog -> event -> the worker's log.
+        changed = await client.http.post(
+            "/graphql",
+            json={
+                "query": "mutation ($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) "
+                "{ status } }",
+                "variables": {"id": order_id},
+            },
+            headers={"authorization": f"Bearer {admin}", "x-request-id": REQUEST_ID},
+        )
+        assert changed.json() == {"data": {"updateOrderStatus": {"status": "PROCESSING"}}}
 
         slots = await ok(client, AVAILABLE, {"pro": (await priya(client))["id"]}, token=alice)
         slot_id = slots["availableSlots"]["edges"][0]["node"]["id"]
@@ -122,3 +138,10 @@ async def test_subjects_are_resolved_by_their_owners_through_the_router(
         "width": 320,  # from media
         "mediaStatus": "READY",
     }
+    worker_lines = [
+        r.getMessage() for r in caplog.records if r.name == "mosaic.notifications.worker"
+    ]
+    assert any(
+        "(order.status_changed)" in line and f"correlation_id={REQUEST_ID}" in line
+        for line in worker_lines
+    ), worker_lines
