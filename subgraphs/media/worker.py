@@ -16,7 +16,7 @@ import os
 import socket
 
 from db import Database
-from subgraphs.common.events import EventBus, event_bus_from_settings
+from subgraphs.common.events import Event, EventBus, consume_forever, event_bus_from_settings
 from subgraphs.common.settings import Settings
 from subgraphs.media import NAME, events
 from subgraphs.media.processing import Processor
@@ -31,20 +31,13 @@ SWEEP_EVERY = 60.0  # seconds
 
 async def consume(processor: Processor, bus: EventBus, consumer: str) -> None:
     """Process uploads until cancelled; a bus error reopens the consumer after a pause."""
-    while True:
-        try:
-            async for event in bus.consume(GROUP, consumer, [events.MEDIA_UPLOADED]):
-                media_id = str(event.payload.get("id", ""))
-                if media_id:
-                    await processor.process(media_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # the client swallowed our cancel
-                raise asyncio.CancelledError from None
-            log.warning("event bus failed; consuming again in 1 s", exc_info=True)
-            await asyncio.sleep(1.0)
+
+    async def process(event: Event) -> None:
+        media_id = str(event.payload.get("id", ""))
+        if media_id:
+            await processor.process(media_id)
+
+    await consume_forever(bus, GROUP, consumer, [events.MEDIA_UPLOADED], process)
 
 
 async def sweep(processor: Processor) -> None:

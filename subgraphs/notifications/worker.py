@@ -12,12 +12,13 @@ redelivers it, and the redelivery changes nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
 
 from db import Database
-from subgraphs.common.events import Event, EventBus, event_bus_from_settings
+from subgraphs.common.events import Event, EventBus, consume_forever, event_bus_from_settings
 from subgraphs.common.settings import Settings
 from subgraphs.common.unit_of_work import unit_of_work
 from subgraphs.notifications import NAME
@@ -68,18 +69,9 @@ async def consume(db: Database, bus: EventBus, consumer: str) -> None:
     """Handle events until cancelled. An event whose handling fails stays unacknowledged and
     is retried; a bus error (Redis restarting) reopens the consumer after a pause, which hands
     back what this consumer had pending first."""
-    while True:
-        try:
-            async for event in bus.consume(GROUP, consumer, CONSUMED_TYPES):
-                await _handle_until_done(db, bus, event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # the client swallowed our cancel
-                raise asyncio.CancelledError from None
-            log.warning("event bus failed; consuming again in 1 s", exc_info=True)
-            await asyncio.sleep(1.0)
+    await consume_forever(
+        bus, GROUP, consumer, CONSUMED_TYPES, functools.partial(_handle_until_done, db, bus)
+    )
 
 
 async def _handle_until_done(db: Database, bus: EventBus, event: Event) -> None:

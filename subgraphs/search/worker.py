@@ -15,7 +15,7 @@ import logging
 import socket
 from collections.abc import Callable
 
-from subgraphs.common.events import EventBus, event_bus_from_settings
+from subgraphs.common.events import Event, EventBus, consume_forever, event_bus_from_settings
 from subgraphs.common.settings import Settings
 from subgraphs.search import indexer, reindex
 from subgraphs.search.backends import SearchBackend, backend_from_settings, prepare
@@ -48,20 +48,24 @@ async def run(settings: Settings) -> None:
 
 
 async def index(events: EventBus, backend: SearchBackend, consumer: str) -> None:
-    """Apply the events the index follows until cancelled."""
-    async for event in events.consume(GROUP, consumer, indexer.EVENT_TYPES):
+    """Apply the events the index follows until cancelled; a bus error reopens the consumer
+    after a pause."""
+
+    async def apply(event: Event) -> None:
         found = indexer.changes(event)
         pause = 0.1
         while True:
             try:
                 await indexer.apply(backend, found)
-                break
+                return
             except Exception:
                 log.exception(
                     "indexing %s %s failed; retrying in %.1f s", event.type, event.id, pause
                 )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, MAX_PAUSE)
+
+    await consume_forever(events, GROUP, consumer, indexer.EVENT_TYPES, apply)
 
 
 async def is_empty(backend: SearchBackend) -> bool:

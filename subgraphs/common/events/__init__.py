@@ -22,6 +22,9 @@ consumer name), and a live consumer claims what a dead one left pending after
             if await uow.first_delivery(event):
                 await index(uow.session, event)
 
+A worker runs `consume_forever(bus, group, consumer, types, handle)` (consumer.py): the loop
+above, reopened after a bus error (Redis restarting).
+
 Live fan-out (GraphQL subscriptions): `async with bus.subscribe(types) as events:` sees every
 event published after it entered; nothing is replayed.
 
@@ -42,6 +45,7 @@ from subgraphs.common.events.bus import (
     EventBus,
     EventPublisher,
 )
+from subgraphs.common.events.consumer import consume_forever
 from subgraphs.common.events.envelope import Event, matches
 from subgraphs.common.events.memory import InProcessEventBus
 from subgraphs.common.events.redis_streams import RedisEventBus
@@ -58,6 +62,7 @@ __all__ = [
     "InProcessEventBus",
     "RedisEventBus",
     "SqliteLogEventBus",
+    "consume_forever",
     "event_bus_from_settings",
     "matches",
 ]
