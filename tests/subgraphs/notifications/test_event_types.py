@@ -141,3 +141,24 @@ async def test_the_worker_logs_each_event_with_its_correlation_id(
         assert await api.deliver(event) == 1
     lines = [r.getMessage() for r in caplog.records if r.name == "mosaic.notifications.worker"]
     assert any(event.id in line and "correlation_id=req-4711" in line for line in lines), lines
+
+
+CHANNELS = "{ notifications(first: 20) { edges { node { type deliveries { channel } } } } }"
+
+
+async def test_opt_outs_and_channel_preferences_apply_per_event_type(
+    api: NotificationsApi,
+) -> None:
+    # Email off for everything but task.completed; booking.confirmed opted out entirely (as
+    # user.preferences_updated sets it, from the users subgraph).
+    await add_recipient(api.db, ALICE, email="alice@example.com", channels={"email": False},
+                        per_type={"task.completed": {"email": True}},
+                        opt_outs=["booking.confirmed"])  # fmt: skip
+    for event_type in ("task.assigned", "task.completed", "booking.confirmed"):
+        payload, told, _ = CASES[event_type]
+        # Bob (no preferences: the defaults) is told as before; Alice not about her opt-out.
+        expected = len(told) - (event_type == "booking.confirmed")
+        assert await api.deliver(Event.new(event_type, payload, ACTOR)) == expected, event_type
+    nodes = [e["node"] for e in (await api.ok(CHANNELS, as_user=ALICE))["notifications"]["edges"]]
+    channels = {n["type"]: sorted(d["channel"] for d in n["deliveries"]) for n in nodes}
+    assert channels == {"task.assigned": ["in_app"], "task.completed": ["email", "in_app"]}
