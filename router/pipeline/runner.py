@@ -123,12 +123,16 @@ class Pipeline:
         self.coalesced: SingleFlight[CoalesceKey, GraphQLResponse] = SingleFlight()
         self.inflight = 0
 
-    async def handle(self, http: HttpRequest) -> HttpResponse:
-        """One HTTP GraphQL request, from `read` to `respond`."""
+    async def handle(self, http: HttpRequest, form: Form | None = None) -> HttpResponse:
+        """One HTTP GraphQL request, from `read` to `respond`; with `form`, a multipart one
+        (`upload`). One body for both, so the JSON path pays no extra call."""
         self.inflight += 1
         token = request_log.request_id.set(http.request_id)
         try:
-            response = await self.graphql(http)
+            if form is None:
+                response = await self.graphql(http)
+            else:
+                response = await self._upload(http, form)
             try:
                 return await self.respond(response)
             except RequestError as error:  # refused by a respond hook
@@ -143,19 +147,7 @@ class Pipeline:
         """A multipart request with files (GraphQL multipart request spec), `read` to `respond`:
         `operations` and `map` are read and the operation prepared and checked before the
         files are read; the files reach the one subgraph whose fields take them."""
-        self.inflight += 1
-        token = request_log.request_id.set(http.request_id)
-        try:
-            response = await self._upload(http, form)
-            try:
-                return await self.respond(response)
-            except RequestError as error:
-                return await self.plain_respond(_refusal(error, None, http))
-            except Exception:
-                return await self.plain_respond(self._internal_error(None, http))
-        finally:
-            request_log.request_id.reset(token)
-            self.inflight -= 1
+        return await self.handle(http, form)
 
     async def _upload(self, http: HttpRequest, form: Form) -> GraphQLResponse:
         request: GraphQLRequest | None = None
