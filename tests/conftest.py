@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import redis.asyncio as aioredis
 
 from tests.utils.dev_stack import DevStack, dev_stack_running
 from tests.utils.servers import PostgresServer, RedisServer, postgres_server, redis_server
@@ -31,6 +32,15 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
 def redis() -> Iterator[RedisServer]:
     with redis_server() as server:
         yield server
+
+
+@pytest.fixture
+async def redis_url(redis: RedisServer) -> AsyncIterator[str]:
+    """The session's Redis, emptied for one test (streams, consumer groups, dead letters)."""
+    client = aioredis.Redis.from_url(redis.url())
+    await client.flushall()
+    await client.aclose()
+    yield redis.url()
 
 
 @pytest.fixture

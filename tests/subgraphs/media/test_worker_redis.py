@@ -10,12 +10,11 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
 from db import Database, migrations
@@ -27,7 +26,6 @@ from subgraphs.media.models import Media
 from tests.subgraphs.media.conftest import MediaService
 from tests.subgraphs.media.images import encode, picture
 from tests.utils.asgi import serve
-from tests.utils.servers import RedisServer
 
 pytestmark = pytest.mark.redis
 
@@ -70,14 +68,6 @@ async def wait_for(
 async def count(db: Database, statement: object) -> int:
     async with db.sessions() as session:
         return int(await session.scalar(statement) or 0)  # type: ignore[call-overload]
-
-
-@pytest.fixture
-async def redis_url(redis: RedisServer) -> AsyncIterator[str]:
-    client = aioredis.Redis.from_url(redis.url())
-    await client.flushall()
-    await client.aclose()
-    yield redis.url()
 
 
 async def test_a_worker_killed_mid_run_leaves_nothing_lost_or_doubled(

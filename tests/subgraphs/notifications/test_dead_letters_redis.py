@@ -24,7 +24,6 @@ from tests.subgraphs.notifications.test_pipeline_redis import (
     count,
     migrated,
     pipeline_env,
-    redis_url,  # noqa: F401 (fixture)
     settings_of,
     wait_for,
     worker_task,
@@ -50,7 +49,7 @@ async def cli(env: dict[str, str], cwd: Path, *args: str) -> str:
 async def test_smtp_down_dead_letter_stream_cli_lists_and_replays_exactly_one_email(
     tmp_path: Path,
     database_url: str,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     db = await migrated(database_url)
     await add_recipient(db, ALICE, email="alice@example.com")

@@ -38,22 +38,12 @@ from tests.subgraphs.notifications.conftest import (
     task_assigned,
 )
 from tests.utils.asgi import serve
-from tests.utils.servers import RedisServer
 
 pytestmark = pytest.mark.redis
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "pipeline-webhook-secret-0123456789abcdef"
 STREAM = "mosaic:events"
-
-
-@pytest.fixture
-async def redis_url(redis: RedisServer) -> AsyncIterator[str]:
-    """The session's Redis, emptied for this test (the stream and the consumer group)."""
-    client = aioredis.Redis.from_url(redis.url())
-    await client.flushall()
-    await client.aclose()
-    yield redis.url()
 
 
 def pipeline_env(

@@ -18,7 +18,6 @@ from tests.subgraphs.notifications.conftest import task_assigned
 from tests.subgraphs.notifications.test_pipeline_redis import (
     migrated,
     pipeline_env,
-    redis_url,  # noqa: F401 (fixture)
     settings_of,
     wait_for,
     worker_task,
@@ -34,7 +33,7 @@ CHANGE_EMAIL = "mutation ($e: String!, $p: String!) { changeEmail(email: $e, pas
 
 async def test_a_registered_user_is_welcomed_by_email_and_an_email_change_reaches_the_copy(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     template = f"sqlite+aiosqlite:///{tmp_path}/{{subgraph}}.db"
     await migrations.upgrade(template.format(subgraph="users"), MIGRATIONS, "users")
