@@ -7,14 +7,13 @@ tasks subgraphs' fields."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.utils.dev_stack import DEMO_PROJECT, DevStack
+from tests.utils.node import run_node
 
 SCRIPT = Path(__file__).with_name("notification_clients.mjs")
 
@@ -29,14 +28,7 @@ async def test_real_clients_receive_an_assignment_from_three_subgraphs(
     task_id, title = await dev_stack.task_to_assign(alice, admin_id)
     args = {"router": dev_stack.router, "subscriber": admin, "assigner": alice,
             "taskId": task_id, "assigneeId": admin_id}  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        "node", str(SCRIPT), json.dumps(args),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
-    lines = stdout.decode().strip().splitlines()
-    assert lines, stderr.decode()
-    result = json.loads(lines[-1])
+    result = await run_node(SCRIPT, args, within=180)
     assert result["ok"], result
     assert result["assigned"] == {"title": title, "assignee": {"name": "Ada Admin"}}
     for client in ("graphqlWs", "apolloWs", "apolloMultipart"):

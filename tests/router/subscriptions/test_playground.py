@@ -6,7 +6,6 @@ off in production unless enabled."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from tests.router.subscriptions.conftest import federation_running
 from tests.utils.dev_stack import DEMO_PROJECT, DevStack
+from tests.utils.node import run_node
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = Path(__file__).with_name("playground.mjs")
@@ -47,15 +47,7 @@ async def test_playground_on_the_dev_stack(dev_stack: DevStack) -> None:
             "assigneeId": admin_id, "query": QUERY, "subscription": SUBSCRIPTION,
             "expect": ['"task.assigned"', f'"title": "{title}"', DEMO_PROJECT],
             "screenshot": str(screenshot)}  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        "node", str(SCRIPT), json.dumps(args),
-        cwd=ROOT / "tests" / "peers", stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 240)
-    lines = stdout.decode().strip().splitlines()
-    assert lines, stderr.decode()
-    result = json.loads(lines[-1])
+    result = await run_node(SCRIPT, args, within=240, cwd=ROOT / "tests" / "peers")
     assert result["ok"], result
     assert result["offOrigin"] == []  # no CDN: every script and style came from the router
     assert 'Fetch(service: "users")' in result["plan"]
