@@ -143,6 +143,7 @@ def compose(sources: Sequence[SubgraphSource]) -> CompositionResult:
     merged.uses_authenticated = _uses(ctx, "authenticated")
     merged.uses_requires_scopes = _uses(ctx, "scopes")
     merged.uses_policy = _uses(ctx, "policies")
+    merged.security_specs = _security_specs(ctx)
     sdl = print_supergraph(merged)
     try:
         api_schema(sdl)
@@ -159,17 +160,37 @@ def join_minor(federation: tuple[int, int]) -> int:
 
 
 def _uses(ctx: MergeContext, what: str) -> bool:
-    for sg in ctx.subgraphs:
-        for t in sg.types.values():
-            elements = [t, *t.fields.values(), *t.values.values()]
-            elements += [a for f in t.fields.values() for a in f.args.values()]
-            for e in elements:
-                if (what == "tag" and e.tags) or (what == "inaccessible" and e.inaccessible):
-                    return True
-                if (what == "cost" and e.cost is not None) or (
-                    what == "list_size" and e.list_size is not None
-                ):
-                    return True
-                if what in ("authenticated", "scopes", "policies") and getattr(e, what, None):
-                    return True
+    return any(_subgraph_uses(sg, what) for sg in ctx.subgraphs)
+
+
+def _subgraph_uses(sg: Subgraph, what: str) -> bool:
+    for t in sg.types.values():
+        elements = [t, *t.fields.values(), *t.values.values()]
+        elements += [a for f in t.fields.values() for a in f.args.values()]
+        for e in elements:
+            if (what == "tag" and e.tags) or (what == "inaccessible" and e.inaccessible):
+                return True
+            if (what == "cost" and e.cost is not None) or (
+                what == "list_size" and e.list_size is not None
+            ):
+                return True
+            if what in ("authenticated", "scopes", "policies") and getattr(e, what, None):
+                return True
     return False
+
+
+def _security_specs(ctx: MergeContext) -> list[str]:
+    """The authorization specs the supergraph links, in @apollo/composition's order: by the
+    first subgraph (in name order) applying each, and within one subgraph authenticated,
+    requiresScopes, policy (checked against Apollo with subgraphs applying them in either
+    order)."""
+    order: list[str] = []
+    for sg in ctx.subgraphs:
+        for spec, what in (
+            ("authenticated", "authenticated"),
+            ("requiresScopes", "scopes"),
+            ("policy", "policies"),
+        ):
+            if spec not in order and _subgraph_uses(sg, what):
+                order.append(spec)
+    return order

@@ -112,6 +112,7 @@ class MergedSupergraph:
     uses_authenticated: bool = False  # links authenticated/v0.1
     uses_requires_scopes: bool = False  # links requiresScopes/v0.1
     uses_policy: bool = False  # links policy/v0.1
+    security_specs: list[str] = field(default_factory=list)  # the three above, in link order
 
     def graph_enum(self, name: str) -> str:
         for graph in self.graphs:

@@ -276,13 +276,8 @@ class _Printer:
         if self.merged.uses_cost or self.merged.uses_list_size:
             cost_import = ', import: ["@listSize"]' if self.merged.uses_list_size else ""
             links.append(f'@link(url: "https://specs.apollo.dev/cost/v0.1"{cost_import})')
-        for spec, used in (
-            ("authenticated", self.merged.uses_authenticated),
-            ("requiresScopes", self.merged.uses_requires_scopes),
-            ("policy", self.merged.uses_policy),
-        ):
-            if used:
-                links.append(f'@link(url: "https://specs.apollo.dev/{spec}/v0.1", for: SECURITY)')
+        for spec in self.merged.security_specs:
+            links.append(f'@link(url: "https://specs.apollo.dev/{spec}/v0.1", for: SECURITY)')
         for link in self.merged.composed_links:
             imports = ", ".join(_string(i) for i in link.imports)
             links.append(f"@link(url: {_string(link.url)}, import: [{imports}])")

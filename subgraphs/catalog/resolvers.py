@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.federation.schema_directives import RequiresScopes
 
 from subgraphs.catalog import domain
 from subgraphs.catalog.inputs import (
@@ -116,7 +117,10 @@ class Query:
         async with info.context.db.sessions() as session:
             return Order.from_row(await orders.get_order(session, actor, str(id)))
 
-    @strawberry.field(description="Revenue, orders by status and best sellers (admins only).")
+    @strawberry.field(
+        description="Revenue, orders by status and best sellers (admins only).",
+        directives=[RequiresScopes(scopes=[["admin"]])],  # the router refuses everyone else
+    )
     async def sales_stats(self, info: CatalogInfo, top: int = 5) -> SalesStats:
         actor = await actor_of(info)
         async with info.context.db.sessions() as session:

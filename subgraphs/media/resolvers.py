@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.federation.schema_directives import RequiresScopes
 from strawberry.file_uploads import Upload
 
 from subgraphs.common.unit_of_work import unit_of_work
@@ -34,7 +35,10 @@ class Query:
         row = await info.context.loaders.media_by_id.load(str(id))
         return None if row is None else Media.from_row(row)
 
-    @strawberry.field(description="Count and bytes of stored originals, by format (admins).")
+    @strawberry.field(
+        description="Count and bytes of stored originals, by format (admins).",
+        directives=[RequiresScopes(scopes=[["admin"]])],  # the router refuses everyone else
+    )
     async def media_stats(self, info: MediaInfo) -> MediaStats:
         caller = await info.context.require_caller()
         async with unit_of_work(info.context.db, caller) as uow:

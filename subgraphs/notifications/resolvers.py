@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import strawberry
 from sqlalchemy import select
+from strawberry.federation.schema_directives import Authenticated, RequiresScopes
 from strawberry.scalars import JSON
 
 from subgraphs.common.keyset import column_ordering, paginate_ordered
@@ -39,7 +40,10 @@ async def write(info: NotificationsInfo, work: Callable[[Unit], Awaitable[T]]) -
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller's notifications, newest first.")
+    @strawberry.field(
+        description="The caller's notifications, newest first.",
+        directives=[Authenticated()],  # the router refuses anonymous callers
+    )
     async def notifications(
         self,
         info: NotificationsInfo,
@@ -57,7 +61,10 @@ class Query:
             )
         return to_connection(page, Notification.from_row)
 
-    @strawberry.field(description="How many of the caller's notifications are unread.")
+    @strawberry.field(
+        description="How many of the caller's notifications are unread.",
+        directives=[Authenticated()],  # the router refuses anonymous callers
+    )
     async def unread_count(self, info: NotificationsInfo) -> int:
         caller = service.require_user(await info.context.caller())
         async with info.context.db.sessions() as session:
@@ -70,7 +77,10 @@ class Query:
             row = await service.recipient(session, caller.user_id)
             return NotificationPreferences.from_row(row)
 
-    @strawberry.field(description="Every template version (ADMIN), by event type, locale, version.")
+    @strawberry.field(
+        description="Every template version (ADMIN), by event type, locale, version.",
+        directives=[RequiresScopes(scopes=[["admin"]])],  # the router refuses everyone else
+    )
     async def templates(
         self, info: NotificationsInfo, event_type: str | None = None, locale: str | None = None
     ) -> list[Template]:

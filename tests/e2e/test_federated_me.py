@@ -80,8 +80,16 @@ async def start_federation(
         assert composed.supergraph_sdl is not None, composed.errors
         supergraph = tmp_path / "supergraph.graphql"
         supergraph.write_text(composed.supergraph_sdl)
+        # As `mosaic dev` and docker-compose do: the router verifies tokens with the users
+        # subgraph's keys, so the authorization directives (@authenticated, @requiresScopes)
+        # see who is calling.
         router = create_app(
-            RouterSettings(supergraph=str(supergraph), hot_reload=False, signing_key=signing_key)
+            RouterSettings(
+                supergraph=str(supergraph),
+                hot_reload=False,
+                signing_key=signing_key,
+                jwt_jwks_url=f"{urls['users']}/.well-known/jwks.json",
+            )
         )
         router_url = await stack.enter_async_context(serve(router))
         yield Federation(router_url, urls, settings)
@@ -144,6 +152,7 @@ async def test_router_does_not_leak_other_peoples_tasks(federation: Federation) 
         body = await _post(
             client, "{ me { projects { name } assignedTasks { edges { node { title } } } } }", token
         )
+        client.cookies.clear()  # login set the auth cookie, which would sign this one in
         anonymous = await _post(client, "{ me { name } }")
     assert "errors" not in body, body
     assert body["data"]["me"]["projects"] == [{"name": "Ops handbook"}]
@@ -152,60 +161,45 @@ async def test_router_does_not_leak_other_peoples_tasks(federation: Federation) 
 
 
 async def test_login_through_the_router_sets_the_auth_cookie_that_signs_in_me(
-    federation: Federation, tmp_path: Path
+    federation: Federation,
 ) -> None:
     """A browser's round trip: login through the router sets the users subgraph's httpOnly
     cookie; the next request carries only that cookie, and the router (JWT from the cookie,
     verified against users' JWKS, forwarded as a bearer token) answers `me`."""
-    supergraph = tmp_path / "supergraph.graphql"
-    settings = RouterSettings(
-        supergraph=str(supergraph),
-        hot_reload=False,
-        jwt_jwks_url=f"{federation.subgraphs['users']}/.well-known/jwks.json",
-    )
-    async with serve(create_app(settings)) as router_url:
-        async with httpx.AsyncClient(base_url=router_url, timeout=30) as client:
-            login = await client.post(
-                "/graphql",
-                json={"query": 'mutation { login(email: "alice@mosaic.dev", '
-                      'password: "mosaic-demo-1") { expiresIn } }'},
-            )  # fmt: skip
-            assert "errors" not in login.json(), login.text
-            cookie = login.headers["set-cookie"]
-            assert cookie.startswith("mosaic_auth=") and "HttpOnly" in cookie
-            assert client.cookies.get("mosaic_auth")  # kept by the client like a browser would
-            me = await client.post("/graphql", json={"query": "{ me { name } }"})
-        async with httpx.AsyncClient(base_url=router_url, timeout=30) as stranger:
-            anonymous = await stranger.post("/graphql", json={"query": "{ me { name } }"})
+    async with httpx.AsyncClient(base_url=federation.router_url, timeout=30) as client:
+        login = await client.post(
+            "/graphql",
+            json={"query": 'mutation { login(email: "alice@mosaic.dev", '
+                  'password: "mosaic-demo-1") { expiresIn } }'},
+        )  # fmt: skip
+        assert "errors" not in login.json(), login.text
+        cookie = login.headers["set-cookie"]
+        assert cookie.startswith("mosaic_auth=") and "HttpOnly" in cookie
+        assert client.cookies.get("mosaic_auth")  # kept by the client like a browser would
+        me = await client.post("/graphql", json={"query": "{ me { name } }"})
+    async with httpx.AsyncClient(base_url=federation.router_url, timeout=30) as stranger:
+        anonymous = await stranger.post("/graphql", json={"query": "{ me { name } }"})
     assert me.json() == {"data": {"me": {"name": "Alice Doe"}}}
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_the_admin_only_user_list_is_refused_by_the_router(
-    federation: Federation, tmp_path: Path
-) -> None:
-    """`Query.users` carries @requiresScopes(scopes: [["admin"]]): a router that verifies tokens
-    with users' JWKS answers it only for a token with the admin scope (users mints one scope per
+async def test_the_admin_only_user_list_is_refused_by_the_router(federation: Federation) -> None:
+    """`Query.users` carries @requiresScopes(scopes: [["admin"]]): the router (verifying tokens
+    with users' JWKS) answers it only for a token with the admin scope (users mints one scope per
     role), before any fetch."""
-    settings = RouterSettings(
-        supergraph=str(tmp_path / "supergraph.graphql"),
-        hot_reload=False,
-        jwt_jwks_url=f"{federation.subgraphs['users']}/.well-known/jwks.json",
-    )
     query = "{ users(first: 2) { edges { node { name } } } }"
-    async with serve(create_app(settings)) as router_url:
-        tokens = {}
-        for who in ("admin", "alice"):
-            async with httpx.AsyncClient(base_url=router_url, timeout=30) as client:
-                login = await _post(
-                    client,
-                    f'mutation {{ login(email: "{who}@mosaic.dev", password: "mosaic-demo-1") '
-                    "{ accessToken } }",
-                )
-            tokens[who] = login["data"]["login"]["accessToken"]
-        async with httpx.AsyncClient(base_url=router_url, timeout=30) as client:
-            alice = await _post(client, query, tokens["alice"])
-            admin = await _post(client, query, tokens["admin"])
+    tokens = {}
+    for who in ("admin", "alice"):
+        async with httpx.AsyncClient(base_url=federation.router_url, timeout=30) as client:
+            login = await _post(
+                client,
+                f'mutation {{ login(email: "{who}@mosaic.dev", password: "mosaic-demo-1") '
+                "{ accessToken } }",
+            )
+        tokens[who] = login["data"]["login"]["accessToken"]
+    async with httpx.AsyncClient(base_url=federation.router_url, timeout=30) as client:
+        alice = await _post(client, query, tokens["alice"])
+        admin = await _post(client, query, tokens["admin"])
     assert alice["data"] is None  # users is non-null: its null reaches the root
     assert [(e["path"], e["extensions"]["code"]) for e in alice["errors"]] == [
         (["users"], "UNAUTHORIZED_FIELD_OR_TYPE")
