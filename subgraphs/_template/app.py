@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from starlette.applications import Starlette
 
 from subgraphs._template import NAME
 from subgraphs._template.loaders import create_loaders
 from subgraphs._template.schema import schema
-from subgraphs.common.app import create_app
+from subgraphs.common.app import create_app, lazy_app
 from subgraphs.common.events import EventBus
-from subgraphs.common.settings import Settings, get_settings
+from subgraphs.common.settings import Settings
 
 
 def build(settings: Settings, *, events: EventBus | None = None) -> Starlette:
@@ -20,13 +18,4 @@ def build(settings: Settings, *, events: EventBus | None = None) -> Starlette:
     )
 
 
-@cache
-def _app() -> Starlette:
-    return build(get_settings())
-
-
-def __getattr__(name: str) -> Starlette:
-    # `app` is built on first access (once), so importing this module reads no settings.
-    if name == "app":
-        return _app()
-    raise AttributeError(name)
+__getattr__ = lazy_app(build)

@@ -7,9 +7,9 @@ from starlette.applications import Starlette
 from subgraphs.bookings import NAME
 from subgraphs.bookings.loaders import create_loaders
 from subgraphs.bookings.schema import schema
-from subgraphs.common.app import create_app
+from subgraphs.common.app import create_app, lazy_app
 from subgraphs.common.events import EventBus
-from subgraphs.common.settings import Settings, get_settings
+from subgraphs.common.settings import Settings
 
 
 def build(settings: Settings, events: EventBus | None = None) -> Starlette:
@@ -18,8 +18,4 @@ def build(settings: Settings, events: EventBus | None = None) -> Starlette:
     )
 
 
-def __getattr__(name: str) -> Starlette:
-    # Built on first access, so importing this module (tests, tools) reads no settings.
-    if name == "app":
-        return build(get_settings())
-    raise AttributeError(name)
+__getattr__ = lazy_app(build)

@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from starlette.applications import Starlette
@@ -32,7 +33,7 @@ from subgraphs.common.auth import TokenVerifier, key_set_from_settings
 from subgraphs.common.context import Context
 from subgraphs.common.events import EventBus, event_bus_from_settings
 from subgraphs.common.outbox import OutboxRelay
-from subgraphs.common.settings import Settings
+from subgraphs.common.settings import Settings, get_settings
 from subgraphs.common.signing import RedisNonces, SignatureMiddleware, Verifier
 from subgraphs.common.unit_of_work import request_correlation_id
 
@@ -101,6 +102,23 @@ class SubgraphGraphQL(GraphQL[Context[Any], None]):
             loaders=self.loaders(runtime),
             verifier=runtime.verifier,
         )
+
+
+def lazy_app(build: Callable[[Settings], Starlette]) -> Callable[[str], Starlette]:
+    """A subgraph module's `__getattr__`: its `app` (what `uvicorn subgraphs.NAME.app:app`
+    serves) is built from the process settings on first access, once, so that importing the
+    module (tests, tools) reads no settings."""
+
+    @cache
+    def app() -> Starlette:
+        return build(get_settings())
+
+    def module_getattr(name: str) -> Starlette:
+        if name == "app":
+            return app()
+        raise AttributeError(name)
+
+    return module_getattr
 
 
 def create_app(

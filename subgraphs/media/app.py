@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from starlette.applications import Starlette
 
-from subgraphs.common.app import create_app
+from subgraphs.common.app import create_app, lazy_app
 from subgraphs.common.events import EventBus
-from subgraphs.common.settings import Settings, get_settings
+from subgraphs.common.settings import Settings
 from subgraphs.media import NAME
 from subgraphs.media.files import file_routes
 from subgraphs.media.loaders import create_loaders
@@ -33,13 +31,4 @@ def build(settings: Settings, *, events: EventBus | None = None) -> Starlette:
     return app
 
 
-@cache
-def _app() -> Starlette:
-    return build(get_settings())
-
-
-def __getattr__(name: str) -> Starlette:
-    # `app` is built on first access (once), so importing this module reads no settings.
-    if name == "app":
-        return _app()
-    raise AttributeError(name)
+__getattr__ = lazy_app(build)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from subgraphs.common.app import create_app
+from subgraphs.common.app import create_app, lazy_app
 from subgraphs.common.events import EventBus
-from subgraphs.common.settings import Settings, get_settings
+from subgraphs.common.settings import Settings
 from subgraphs.notifications import NAME
 from subgraphs.notifications.loaders import create_loaders
 from subgraphs.notifications.schema import schema
@@ -18,8 +18,4 @@ def build(settings: Settings, events: EventBus | None = None) -> Starlette:
     )
 
 
-def __getattr__(name: str) -> Starlette:
-    # Built on first access, so importing this module (tests, tools) reads no settings.
-    if name == "app":
-        return build(get_settings())
-    raise AttributeError(name)
+__getattr__ = lazy_app(build)

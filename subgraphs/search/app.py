@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
-from subgraphs.common.app import create_app
+from subgraphs.common.app import create_app, lazy_app
 from subgraphs.common.events import EventBus
-from subgraphs.common.settings import Settings, get_settings
+from subgraphs.common.settings import Settings
 from subgraphs.search import NAME
 from subgraphs.search.backends import SearchBackend, backend_from_settings, prepare
 from subgraphs.search.loaders import Loaders
@@ -47,8 +47,4 @@ def build(
     return app
 
 
-def __getattr__(name: str) -> Starlette:
-    # Built on first access, so importing this module (tests, tools) reads no settings.
-    if name == "app":
-        return build(get_settings())
-    raise AttributeError(name)
+__getattr__ = lazy_app(build)

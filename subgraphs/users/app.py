@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from subgraphs.common.app import Runtime, create_app
+from subgraphs.common.app import Runtime, create_app, lazy_app
 from subgraphs.common.keys import load_signing_key
-from subgraphs.common.settings import Settings, get_settings
+from subgraphs.common.settings import Settings
 from subgraphs.users import NAME
 from subgraphs.users.loaders import create_loaders
 from subgraphs.users.schema import schema
@@ -35,13 +34,4 @@ def build(settings: Settings) -> Starlette:
     return app
 
 
-@cache
-def _app() -> Starlette:
-    return build(get_settings())
-
-
-def __getattr__(name: str) -> Starlette:
-    # `app` is built on first access (once), so importing this module reads no settings.
-    if name == "app":
-        return _app()
-    raise AttributeError(name)
+__getattr__ = lazy_app(build)
